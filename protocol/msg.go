@@ -1,0 +1,148 @@
+package protocol
+
+import (
+	"encoding/json"
+	"errors"
+)
+
+// Version is the wire protocol version. The client sends it in its login
+// request; a server speaking another version fails the login with
+// MismatchClientVer (4).
+const Version = 1
+
+// Request operations: text frames sent by the client with an ID > 0. The
+// server answers each with exactly one reply carrying the same ID and a Code.
+const (
+	OpLogin               = "login"         // Ver, Acnt, Pswd, Nick, Priv, Auth → UsrID, Limits
+	OpLogout              = "logout"        // → code; the server then ends the session
+	OpSetDND              = "setDND"        // DND
+	OpGetUserStatus       = "getUserStatus" // → Users
+	OpStartStatusNotify   = "startStatusNotify"
+	OpStopStatusNotify    = "stopStatusNotify"
+	OpCreateMeeting       = "createMeeting"  // Subject, CreatePswd → Meeting
+	OpDestroyMeeting      = "destroyMeeting" // MeetID
+	OpGetMeetings         = "getMeetings"    // → Meetings
+	OpCall                = "call"           // CallID, To, MeetObj, Ext
+	OpAcceptCall          = "acceptCall"     // CallID, MeetObj, Ext
+	OpRejectCall          = "rejectCall"     // CallID, Ext
+	OpHungupCall          = "hungupCall"     // CallID, Ext
+	OpCallMoreParty       = "callMoreParty"  // CallID (the invite ID), To, MeetObj, Ext
+	OpCancelCallMoreParty = "cancelCallMoreParty"
+	OpSendBegin           = "sendBegin"  // Task, To, Kind, Total, Name → Window, Chunk
+	OpCancelSend          = "cancelSend" // Task
+)
+
+// One-way operations: text frames sent by the client without an ID. They
+// get no reply.
+const (
+	OpCmdAck   = "cmdAck"   // receiver: Task (a FrameCmd) was delivered to the application
+	OpXferAck  = "xferAck"  // receiver: N bytes of Task are stored; N == Total means "all staged"
+	OpXferFail = "xferFail" // receiver: Task cannot be stored (Code, e.g. FileWriteErr)
+)
+
+// Server pushes: text frames without an ID, named by Push, numbered by Seq
+// (per session, from 1, for resume after reconnect).
+const (
+	PushLineOff      = "lineOff"      // Code; the server closes the connection after it
+	PushUserStatus   = "userStatus"   // User
+	PushCallIn       = "callIn"       // CallID, From, MeetObj, Ext (calls and invites)
+	PushCallAccepted = "callAccepted" // CallID, MeetObj, Ext
+	PushCallRejected = "callRejected" // CallID, Code (606 or 604), Ext
+	PushCallHungup   = "callHungup"   // CallID, Ext
+	PushPartyStatus  = "partyStatus"  // CallID (invite ID), Status
+	PushSendRslt     = "sendRslt"     // Task, Code: the final result of a cmd, buffer or file task
+	PushXferAck      = "xferAck"      // Task, N: bytes the receiver has stored (progress, credit)
+	PushXferBegin    = "xferBegin"    // Task, From, Kind, Total, Name
+	PushXferDone     = "xferDone"     // Task: commit, deliver to the application
+	PushXferCancel   = "xferCancel"   // Task: discard, notifyCancelSend
+)
+
+// Transfer kinds in Msg.Kind.
+const (
+	KindBuffer = "buffer"
+	KindFile   = "file"
+)
+
+// Msg is every JSON text frame, in both directions. Fields not used by a
+// message are omitted; a missing number reads as 0 and a missing string as "".
+// Receivers ignore unknown fields, so fields are only ever added.
+type Msg struct {
+	ID   uint64 `json:"id,omitempty"`
+	Op   string `json:"op,omitempty"`
+	Push string `json:"push,omitempty"`
+	Seq  uint64 `json:"seq,omitempty"`
+	Code int    `json:"code,omitempty"`
+
+	// login
+	Ver    int     `json:"ver,omitempty"`
+	Acnt   string  `json:"acnt,omitempty"`
+	Pswd   string  `json:"pswd,omitempty"`
+	Nick   string  `json:"nick,omitempty"`
+	Priv   string  `json:"priv,omitempty"`
+	Auth   string  `json:"auth,omitempty"`
+	UsrID  string  `json:"usrID,omitempty"`
+	Limits *Limits `json:"limits,omitempty"`
+
+	// status
+	DND   int          `json:"dnd,omitempty"`
+	Users []UserStatus `json:"users,omitempty"`
+	User  *UserStatus  `json:"user,omitempty"`
+
+	// meetings
+	Subject    string     `json:"subject,omitempty"`
+	CreatePswd int        `json:"createPswd,omitempty"`
+	MeetID     int        `json:"meetID,omitempty"`
+	Meeting    *MeetInfo  `json:"meeting,omitempty"`
+	Meetings   []MeetInfo `json:"meetings,omitempty"`
+
+	// calls
+	CallID  string `json:"callID,omitempty"`
+	To      string `json:"to,omitempty"`
+	From    string `json:"from,omitempty"`
+	MeetObj string `json:"meetObj,omitempty"`
+	Ext     string `json:"ext,omitempty"`
+	Status  int    `json:"status,omitempty"`
+
+	// transfers
+	Task   string `json:"task,omitempty"`
+	Kind   string `json:"kind,omitempty"`
+	Name   string `json:"name,omitempty"`
+	Total  int64  `json:"total,omitempty"`
+	N      int64  `json:"n,omitempty"`
+	Window int64  `json:"window,omitempty"`
+	Chunk  int    `json:"chunk,omitempty"`
+}
+
+// Limits are the server's settings a client needs, sent in the login reply.
+type Limits struct {
+	MaxBuffer   int64 `json:"maxBuffer"`   // largest sendBuffer payload, decoded bytes
+	MaxFile     int64 `json:"maxFile"`     // largest sendFile file
+	Chunk       int   `json:"chunk"`       // largest FrameChunk payload
+	Window      int64 `json:"window"`      // unacknowledged bytes allowed per transfer
+	PingTimeout int64 `json:"pingTimeout"` // milliseconds of silence after which a peer is dead
+}
+
+// MaxTextFrame is the largest text frame either side accepts.
+const MaxTextFrame = 64 * 1024
+
+// Encode marshals m as one text frame.
+func Encode(m *Msg) []byte {
+	b, err := json.Marshal(m)
+	if err != nil {
+		// Msg holds only strings, numbers and plain structs: Marshal cannot fail.
+		panic(err)
+	}
+	return b
+}
+
+// ErrBadMessage reports a text frame that is not a JSON object of Msg's shape.
+var ErrBadMessage = errors.New("protocol: malformed message")
+
+// Decode parses one text frame.
+func Decode(b []byte) (*Msg, error) {
+	var m Msg
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, ErrBadMessage
+	}
+	return &m, nil
+}

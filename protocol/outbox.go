@@ -1,0 +1,153 @@
+package protocol
+
+import (
+	"errors"
+	"sync"
+)
+
+// Frame is one WebSocket message waiting to be written: Head followed by Body
+// (either may be empty). Release, when set, is called once the frame has been
+// written or dropped, so a pooled buffer can be reused.
+type Frame struct {
+	Binary  bool
+	Head    []byte
+	Body    []byte
+	Release func()
+}
+
+// Len is the number of bytes the frame puts on the wire (payload only).
+func (f *Frame) Len() int { return len(f.Head) + len(f.Body) }
+
+func (f *Frame) release() {
+	if f.Release != nil {
+		f.Release()
+		f.Release = nil
+	}
+}
+
+// Errors returned by Outbox.
+var (
+	// ErrOutboxClosed: the connection is gone; the frame was released.
+	ErrOutboxClosed = errors.New("protocol: outbox closed")
+	// ErrOutboxFull: the peer does not read fast enough (a slow consumer).
+	ErrOutboxFull = errors.New("protocol: outbox full")
+)
+
+// Outbox is a connection's send queue with two priorities: control frames
+// (signaling) always go out before bulk frames (transfer chunks), so a large
+// transfer never delays a call or a sendCmd by more than one chunk. Bulk
+// frames are bounded by each transfer's flow-control window; control frames
+// by MaxCtrlBytes. It is safe for concurrent use; one writer goroutine pops.
+type Outbox struct {
+	// MaxCtrlBytes bounds queued control bytes; 0 means unbounded.
+	MaxCtrlBytes int
+
+	mu        sync.Mutex
+	ctrl      []Frame
+	bulk      []Frame
+	ctrlBytes int
+	closed    bool
+	ready     chan struct{}
+}
+
+// NewOutbox returns an empty outbox.
+func NewOutbox(maxCtrlBytes int) *Outbox {
+	return &Outbox{MaxCtrlBytes: maxCtrlBytes, ready: make(chan struct{}, 1)}
+}
+
+// PushCtrl queues a control frame.
+func (o *Outbox) PushCtrl(f Frame) error { return o.push(f, false) }
+
+// PushBulk queues a bulk frame behind all control frames.
+func (o *Outbox) PushBulk(f Frame) error { return o.push(f, true) }
+
+func (o *Outbox) push(f Frame, bulk bool) error {
+	o.mu.Lock()
+	if o.closed {
+		o.mu.Unlock()
+		f.release()
+		return ErrOutboxClosed
+	}
+	if bulk {
+		o.bulk = append(o.bulk, f)
+	} else {
+		if o.MaxCtrlBytes > 0 && o.ctrlBytes+f.Len() > o.MaxCtrlBytes {
+			o.mu.Unlock()
+			f.release()
+			return ErrOutboxFull
+		}
+		o.ctrl = append(o.ctrl, f)
+		o.ctrlBytes += f.Len()
+	}
+	o.mu.Unlock()
+	select {
+	case o.ready <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// Pop takes the next frame, control first. ok is false when the outbox is
+// empty or closed.
+func (o *Outbox) Pop() (f Frame, ok bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return Frame{}, false
+	}
+	if len(o.ctrl) > 0 {
+		f = o.ctrl[0]
+		o.ctrl[0] = Frame{}
+		o.ctrl = o.ctrl[1:]
+		o.ctrlBytes -= f.Len()
+		if len(o.ctrl) == 0 {
+			o.ctrl = nil
+		}
+		return f, true
+	}
+	if len(o.bulk) > 0 {
+		f = o.bulk[0]
+		o.bulk[0] = Frame{}
+		o.bulk = o.bulk[1:]
+		if len(o.bulk) == 0 {
+			o.bulk = nil
+		}
+		return f, true
+	}
+	return Frame{}, false
+}
+
+// Ready is signalled (at least once) after a push; the writer waits on it
+// when Pop finds nothing.
+func (o *Outbox) Ready() <-chan struct{} { return o.ready }
+
+// Close drops and releases everything queued; later pushes fail with
+// ErrOutboxClosed. Close is idempotent.
+func (o *Outbox) Close() {
+	o.mu.Lock()
+	if o.closed {
+		o.mu.Unlock()
+		return
+	}
+	o.closed = true
+	ctrl, bulk := o.ctrl, o.bulk
+	o.ctrl, o.bulk, o.ctrlBytes = nil, nil, 0
+	o.mu.Unlock()
+	for i := range ctrl {
+		ctrl[i].release()
+	}
+	for i := range bulk {
+		bulk[i].release()
+	}
+	select {
+	case o.ready <- struct{}{}:
+	default:
+	}
+}
+
+// Closed reports whether Close has been called.
+func (o *Outbox) Closed() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.closed
+}
