@@ -82,14 +82,14 @@ func (NopCallback) NotifyCallHungup(callID, usrExtDat string)                   
 func (NopCallback) CallMorePartyRslt(callID string, sdkErr int, cookie string)     {}
 func (NopCallback) CancelCallMorePartyRslt(callID string, sdkErr int, cookie string) {
 }
-func (NopCallback) NotifyCallMorePartyStatus(callID string, status int)           {}
-func (NopCallback) SendCmdRlst(taskID string, sdkErr int, cookie string)          {}
-func (NopCallback) SendBufferRlst(taskID string, sdkErr int, cookie string)       {}
+func (NopCallback) NotifyCallMorePartyStatus(callID string, status int)             {}
+func (NopCallback) SendCmdRlst(taskID string, sdkErr int, cookie string)            {}
+func (NopCallback) SendBufferRlst(taskID string, sdkErr int, cookie string)         {}
 func (NopCallback) SendFileRlst(taskID, fileName string, sdkErr int, cookie string) {}
 func (NopCallback) SendProgress(taskID string, sendedLen, totalLen int, cookie string) {
 }
-func (NopCallback) CancelSendRlst(taskID string, sdkErr int, cookie string)     {}
-func (NopCallback) NotifyCmdData(sourceUserID, data string)                     {}
-func (NopCallback) NotifyBufferData(sourceUserID, data string)                  {}
-func (NopCallback) NotifyFileData(sourceUserID, tmpFile, orgFileName string)    {}
-func (NopCallback) NotifyCancelSend(sendID string)                              {}
+func (NopCallback) CancelSendRlst(taskID string, sdkErr int, cookie string)  {}
+func (NopCallback) NotifyCmdData(sourceUserID, data string)                  {}
+func (NopCallback) NotifyBufferData(sourceUserID, data string)               {}
+func (NopCallback) NotifyFileData(sourceUserID, tmpFile, orgFileName string) {}
+func (NopCallback) NotifyCancelSend(sendID string)                           {}

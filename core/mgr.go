@@ -1,0 +1,238 @@
+// Package core is the crvideomgr client engine: a pure-Go implementation of
+// Cloudroom's CloudroomVideoMgr (login, do-not-disturb, user status, meetings,
+// calls, invitations, commands, buffers and files) speaking the protocol of
+// package protocol to a crvideosrv server.
+//
+// A Mgr mirrors the seed API one to one; results and notifications arrive on
+// the Callback, asynchronously, in order, one at a time. The package keeps no
+// global state: any number of Mgrs can live in one process.
+package core
+
+import (
+	"context"
+	"crypto/tls"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/crvideomgr/crvideomgr/protocol"
+)
+
+// Config configures a Mgr.
+type Config struct {
+	// Callback receives every result and notification. Required.
+	Callback Callback
+	// TempDir is where received files are created; "" means os.TempDir().
+	TempDir string
+	// Logger receives the engine's diagnostics; nil discards them.
+	Logger *slog.Logger
+	// ManualDispatch selects poll mode: callbacks run only inside Poll, on
+	// the goroutine that calls it.
+	ManualDispatch bool
+	// OnPending, in poll mode, is called whenever an event is queued. It runs
+	// on an engine goroutine, possibly with engine locks held: it must not
+	// block or call into the Mgr (signal an fd or a channel and return).
+	OnPending func()
+	// TLSConfig is used for wss:// addresses; nil verifies against the
+	// system roots.
+	TLSConfig *tls.Config
+}
+
+// Login states.
+const (
+	stateIdle = iota
+	stateLoggingIn
+	stateLoggedIn
+)
+
+// Mgr is one client of the server: the CloudroomVideoMgr object. All methods
+// are safe for concurrent use and may be called from inside callbacks.
+type Mgr struct {
+	cfg     Config
+	log     *slog.Logger
+	d       *dispatcher
+	tempDir string
+	wg      sync.WaitGroup // every goroutine of every session
+
+	mu     sync.Mutex // guards everything below and every session's state
+	closed bool
+	addr   string
+	state  int
+	sess   *session // current session; nil when idle
+}
+
+// New creates a Mgr. It starts the dispatch goroutine; Close stops it.
+func New(cfg Config) *Mgr {
+	if cfg.Callback == nil {
+		cfg.Callback = NopCallback{}
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	dir := cfg.TempDir
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	return &Mgr{
+		cfg:     cfg,
+		log:     log,
+		tempDir: dir,
+		d:       newDispatcher(cfg.Callback, cfg.ManualDispatch, cfg.OnPending),
+	}
+}
+
+// SetServerAddr sets the server address list, "host:port[;host:port...]"
+// (ws:// and wss:// URLs too), tried in order at the next login.
+func (m *Mgr) SetServerAddr(addr string) {
+	m.mu.Lock()
+	m.addr = addr
+	m.mu.Unlock()
+}
+
+// SetManualDispatch switches between the dispatch goroutine (false) and poll
+// mode (true), in which callbacks run only inside Poll.
+func (m *Mgr) SetManualDispatch(manual bool) { m.d.setManual(manual) }
+
+// Poll runs up to max queued callbacks on the calling goroutine (every event
+// queued at the time of the call when max <= 0) and returns how many ran.
+// It runs nothing when called from inside a callback.
+func (m *Mgr) Poll(max int) int { return m.d.poll(max) }
+
+// Pending reports how many callbacks are queued and not yet run.
+func (m *Mgr) Pending() int { return m.d.pending() }
+
+// Close is uninit: it ends the session (as logout does), stops every
+// goroutine and discards queued callbacks. After it returns — or, when called
+// from inside a callback, once that callback returns — no callback runs.
+// Close is idempotent.
+func (m *Mgr) Close() {
+	m.d.close()
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		m.wg.Wait()
+		return
+	}
+	m.closed = true
+	s := m.sess
+	m.sess = nil
+	m.state = stateIdle
+	if s != nil {
+		s.end(protocol.SendFail)
+	}
+	m.mu.Unlock()
+	if s != nil {
+		s.hangUpConn(true)
+	}
+	m.wg.Wait()
+}
+
+// emit queues ev for the callback. mu should be held so that events keep the
+// order of the state changes that caused them.
+func (m *Mgr) emit(ev event) { m.d.emit(ev) }
+
+// Login connects to the server and logs in. Result: LoginSuccess or LoginFail.
+func (m *Mgr) Login(authAcnt, authPswd, nickName, privAcnt, privAuthCode, cookie string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return
+	}
+	fail := func(code int) { m.emit(func(cb Callback) { cb.LoginFail(code, cookie) }) }
+	if m.state != stateIdle {
+		fail(protocol.LoginStateError)
+		return
+	}
+	if utf8.RuneCountInString(nickName) > protocol.MaxNameRunes || utf8.RuneCountInString(privAcnt) > protocol.MaxNameRunes ||
+		len(authAcnt) > protocol.MaxIDLen || len(authPswd) > protocol.MaxIDLen || len(privAuthCode) > protocol.MaxExtBytes ||
+		len(privAcnt) > protocol.MaxIDLen {
+		fail(protocol.ParamErr)
+		return
+	}
+	if len(splitAddrs(m.addr)) == 0 {
+		fail(protocol.NoServerInfo)
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := newSession(m, cookie, cancel)
+	m.sess = s
+	m.state = stateLoggingIn
+	req := &protocol.Msg{Op: protocol.OpLogin, Ver: protocol.Version, Acnt: authAcnt, Pswd: authPswd,
+		Nick: nickName, Priv: privAcnt, Auth: privAuthCode}
+	addr := m.addr
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		s.run(ctx, addr, req)
+	}()
+}
+
+// Logout ends the session. It has no callback; tasks in flight end with
+// SendFail (1000) and incoming transfers with NotifyCancelSend. A login in
+// progress ends with LoginFail(LoginStateError).
+func (m *Mgr) Logout() {
+	m.mu.Lock()
+	s := m.sess
+	if s == nil || m.closed {
+		m.mu.Unlock()
+		return
+	}
+	m.sess = nil
+	m.state = stateIdle
+	s.end(protocol.SendFail)
+	m.mu.Unlock()
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		s.hangUpConn(true)
+	}()
+}
+
+// current returns the logged-in session, or nil. mu must be held.
+func (m *Mgr) current() *session {
+	if m.closed || m.state != stateLoggedIn {
+		return nil
+	}
+	return m.sess
+}
+
+// roundTrip sends a request on the logged-in session and turns its reply
+// into one event; result runs with mu held. Without a session the event gets NotLogin; a request too
+// large for a frame gets ParamErr. Nothing is emitted after Close.
+func (m *Mgr) roundTrip(req *protocol.Msg, result func(r *protocol.Msg) event) {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
+	s := m.current()
+	if s == nil {
+		m.emit(result(&protocol.Msg{Code: protocol.NotLogin}))
+		m.mu.Unlock()
+		return
+	}
+	if len(protocol.Encode(req)) > protocol.MaxTextFrame {
+		m.emit(result(&protocol.Msg{Code: protocol.ParamErr}))
+		m.mu.Unlock()
+		return
+	}
+	c := s.c
+	m.mu.Unlock()
+	c.request(req, func(r *protocol.Msg) {
+		m.mu.Lock()
+		m.emit(result(r))
+		m.mu.Unlock()
+	})
+}
+
+// failNow emits ev with the given code without contacting the server.
+func (m *Mgr) failNow(ev event) {
+	m.mu.Lock()
+	if !m.closed {
+		m.emit(ev)
+	}
+	m.mu.Unlock()
+}

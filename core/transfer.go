@@ -1,0 +1,609 @@
+package core
+
+import (
+	"encoding/base64"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/crvideomgr/crvideomgr/protocol"
+	"github.com/google/uuid"
+)
+
+// Kinds of task.
+const (
+	kindCmd = iota
+	kindBuffer
+	kindFile
+)
+
+// progressEvery bounds sendProgress to about ten per second per task.
+const progressEvery = 100 * time.Millisecond
+
+// outTask is a sendCmd, sendBuffer or sendFile task of this user. Its fields
+// are guarded by Mgr.mu.
+type outTask struct {
+	id       string
+	kind     int
+	fileName string // as passed to SendFile
+	data     []byte // sendBuffer payload
+	file     *os.File
+	total    int64
+	sent     int64 // bytes handed to the connection
+	acked    int64 // bytes the receiver has stored
+	window   int64
+	chunk    int
+
+	pumping      bool
+	cancelling   bool
+	lastProgress time.Time
+	stop         chan struct{} // closed when the task is over
+	credit       chan struct{} // signalled when acked grows
+}
+
+func newOutTask(id string, kind int) *outTask {
+	return &outTask{id: id, kind: kind, stop: make(chan struct{}), credit: make(chan struct{}, 1)}
+}
+
+// finish releases the task's resources. mu must be held.
+func (t *outTask) finish() {
+	select {
+	case <-t.stop:
+		return
+	default:
+	}
+	close(t.stop)
+	if t.file != nil {
+		_ = t.file.Close()
+	}
+	t.data = nil
+}
+
+// result returns the task's final callback.
+func (t *outTask) result(code int) event {
+	id, name := t.id, t.fileName
+	switch t.kind {
+	case kindCmd:
+		return func(cb Callback) { cb.SendCmdRlst(id, code, "") }
+	case kindBuffer:
+		return func(cb Callback) { cb.SendBufferRlst(id, code, "") }
+	default:
+		return func(cb Callback) { cb.SendFileRlst(id, name, code, "") }
+	}
+}
+
+// inTask is a transfer this user receives. Guarded by Mgr.mu.
+type inTask struct {
+	id       string
+	from     string
+	kind     int
+	name     string // sanitized base name (files)
+	total    int64
+	received int64
+	staged   bool // everything received; waiting for xferDone
+	file     *os.File
+	path     string
+	buf      []byte
+}
+
+// discard drops partial data and removes the temp file. mu must be held.
+func (t *inTask) discard() {
+	if t.file != nil {
+		_ = t.file.Close()
+		t.file = nil
+	}
+	if t.path != "" {
+		_ = os.Remove(t.path)
+		t.path = ""
+	}
+	t.buf = nil
+}
+
+// decodeData validates and decodes the base64 the API takes: standard
+// alphabet, padded, no line breaks, so the receiver re-encodes it to the very
+// same string.
+func decodeData(data string) ([]byte, bool) {
+	if strings.ContainsAny(data, "\r\n") {
+		return nil, false
+	}
+	b, err := base64.StdEncoding.Strict().DecodeString(data)
+	return b, err == nil
+}
+
+// SendCmd sends up to 50 KiB (decoded) to another user and returns the task
+// ID at once. Result: SendCmdRlst, once the receiver has the data.
+func (m *Mgr) SendCmd(targetUserID, data string) string {
+	task := uuid.NewString()
+	t := newOutTask(task, kindCmd)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return task
+	}
+	s := m.current()
+	code := 0
+	raw, ok := decodeData(data)
+	switch {
+	case s == nil:
+		code = protocol.NotLogin
+	case !ok:
+		code = protocol.Base64CovErr
+	case len(raw) > protocol.MaxCmdBytes:
+		code = protocol.SendCmdLarge
+	case targetUserID == "" || len(targetUserID) > protocol.MaxIDLen:
+		code = protocol.SendDataTargetInvalid
+	}
+	if code != 0 {
+		m.emit(t.result(code))
+		return task
+	}
+	s.out[task] = t
+	head := protocol.AppendHeader(nil, protocol.Header{Type: protocol.FrameCmd, Task: task, Peer: targetUserID})
+	_ = s.c.out.PushCtrl(protocol.Frame{Binary: true, Head: head, Body: raw})
+	return task
+}
+
+// SendBuffer sends a block of data of any size up to the server's limit,
+// in chunks, and returns the task ID at once. Progress: SendProgress.
+// Result: SendBufferRlst, once the receiver has everything.
+func (m *Mgr) SendBuffer(targetUserID, data string) string {
+	task := uuid.NewString()
+	t := newOutTask(task, kindBuffer)
+	raw, ok := decodeData(data)
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return task
+	}
+	s := m.current()
+	switch {
+	case s == nil:
+		m.emit(t.result(protocol.NotLogin))
+	case !ok:
+		m.emit(t.result(protocol.Base64CovErr))
+	default:
+		t.data, t.total = raw, int64(len(raw))
+		c, req := s.begin(t, targetUserID, "")
+		m.mu.Unlock()
+		s.sendBegin(t, c, req)
+		return task
+	}
+	m.mu.Unlock()
+	return task
+}
+
+// SendFile sends a file in chunks and returns the task ID at once.
+// Progress: SendProgress. Result: SendFileRlst, once the receiver has the
+// whole file.
+func (m *Mgr) SendFile(targetUserID, fileName string) string {
+	task := uuid.NewString()
+	t := newOutTask(task, kindFile)
+	t.fileName = fileName
+	code := 0
+	var f *os.File
+	st, err := os.Stat(fileName)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) || fileName == "":
+		code = protocol.FileNotExist
+	case err != nil || !st.Mode().IsRegular():
+		code = protocol.FileReadErr
+	default:
+		if f, err = os.Open(fileName); err != nil {
+			code = protocol.FileReadErr
+		}
+	}
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		if f != nil {
+			_ = f.Close()
+		}
+		return task
+	}
+	s := m.current()
+	if s == nil {
+		code = protocol.NotLogin
+	}
+	if code != 0 {
+		if f != nil {
+			_ = f.Close()
+		}
+		m.emit(t.result(code))
+		m.mu.Unlock()
+		return task
+	}
+	t.file, t.total = f, st.Size()
+	c, req := s.begin(t, targetUserID, baseName(fileName))
+	m.mu.Unlock()
+	s.sendBegin(t, c, req)
+	return task
+}
+
+// begin registers t and returns the sendBegin request for the caller to
+// send once mu is released (a request on a closed connection answers at
+// once, and its handler takes mu). mu must be held.
+func (s *session) begin(t *outTask, to, name string) (*conn, *protocol.Msg) {
+	if to == "" || len(to) > protocol.MaxIDLen {
+		t.finish()
+		s.m.emit(t.result(protocol.SendDataTargetInvalid))
+		return nil, nil
+	}
+	s.out[t.id] = t
+	kind := protocol.KindBuffer
+	if t.kind == kindFile {
+		kind = protocol.KindFile
+	}
+	return s.c, &protocol.Msg{Op: protocol.OpSendBegin, Task: t.id, To: to, Kind: kind, Total: t.total, Name: name}
+}
+
+// sendBegin sends the request begin prepared. mu must not be held.
+func (s *session) sendBegin(t *outTask, c *conn, req *protocol.Msg) {
+	if c != nil {
+		c.request(req, func(r *protocol.Msg) { s.onBeginReply(t, r) })
+	}
+}
+
+// onBeginReply handles the server's answer to sendBegin. Runs on the reader
+// goroutine.
+func (s *session) onBeginReply(t *outTask, r *protocol.Msg) {
+	m := s.m
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s.out[t.id] != t {
+		return // cancelled or the session ended meanwhile
+	}
+	if r.Code != 0 {
+		delete(s.out, t.id)
+		t.finish()
+		m.emit(t.result(r.Code))
+		return
+	}
+	t.window, t.chunk = r.Window, r.Chunk
+	if t.chunk <= 0 || t.window < int64(t.chunk) {
+		delete(s.out, t.id)
+		t.finish()
+		m.emit(t.result(protocol.ErrData))
+		return
+	}
+	t.lastProgress = time.Now()
+	id, total := t.id, int(t.total)
+	m.emit(func(cb Callback) { cb.SendProgress(id, 0, total, "") })
+	if !t.cancelling && t.total > 0 {
+		t.pumping = true
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			s.pump(t)
+		}()
+	}
+}
+
+// chunkPool recycles file read buffers of the negotiated chunk size.
+var chunkPool sync.Pool
+
+func getChunkBuf(n int) []byte {
+	if b, ok := chunkPool.Get().(*[]byte); ok && cap(*b) >= n {
+		return (*b)[:n]
+	}
+	return make([]byte, n)
+}
+
+// pump sends t's chunks within the flow-control window. Runs in its own
+// goroutine until the task is sent, cancelled or over.
+func (s *session) pump(t *outTask) {
+	m := s.m
+	for {
+		m.mu.Lock()
+		select {
+		case <-t.stop:
+			m.mu.Unlock()
+			return
+		default:
+		}
+		if t.cancelling || t.sent >= t.total {
+			m.mu.Unlock()
+			return
+		}
+		off := t.sent
+		n := int64(t.chunk)
+		if rest := t.total - off; rest < n {
+			n = rest
+		}
+		if t.sent-t.acked+n > t.window {
+			m.mu.Unlock()
+			select {
+			case <-t.credit:
+			case <-t.stop:
+				return
+			}
+			continue
+		}
+		t.sent += n
+		data, file, c := t.data, t.file, s.c
+		m.mu.Unlock()
+
+		f := protocol.Frame{Binary: true, Head: protocol.AppendHeader(nil, protocol.Header{Type: protocol.FrameChunk, Task: t.id, Offset: off})}
+		if data != nil {
+			f.Body = data[off : off+n]
+		} else {
+			buf := getChunkBuf(int(n))
+			if _, err := file.ReadAt(buf, off); err != nil {
+				chunkPool.Put(&buf)
+				s.abortRead(t)
+				return
+			}
+			f.Body = buf
+			f.Release = func() { chunkPool.Put(&buf) }
+		}
+		if c.out.PushBulk(f) != nil {
+			return
+		}
+	}
+}
+
+// abortRead ends a file task whose file could not be read mid-transfer:
+// SendFileRlst(FileReadErr) here, and a cancel towards the receiver.
+func (s *session) abortRead(t *outTask) {
+	m := s.m
+	m.mu.Lock()
+	if s.out[t.id] != t {
+		m.mu.Unlock()
+		return
+	}
+	delete(s.out, t.id)
+	t.finish()
+	m.emit(t.result(protocol.FileReadErr))
+	c := s.c
+	m.mu.Unlock()
+	c.request(&protocol.Msg{Op: protocol.OpCancelSend, Task: t.id}, func(*protocol.Msg) {})
+}
+
+// CancelSend cancels a sendBuffer or sendFile task in flight. Result:
+// CancelSendRlst: 0, or TransIDInvalid for an unknown, finished, cancelled
+// or sendCmd task.
+func (m *Mgr) CancelSend(taskID string) {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
+	result := func(code int) event {
+		return func(cb Callback) { cb.CancelSendRlst(taskID, code, "") }
+	}
+	s := m.current()
+	if s == nil {
+		m.emit(result(protocol.NotLogin))
+		m.mu.Unlock()
+		return
+	}
+	t := s.out[taskID]
+	if t == nil || t.kind == kindCmd {
+		m.emit(result(protocol.TransIDInvalid))
+		m.mu.Unlock()
+		return
+	}
+	t.cancelling = true
+	c := s.c
+	m.mu.Unlock()
+	c.request(&protocol.Msg{Op: protocol.OpCancelSend, Task: taskID}, func(r *protocol.Msg) {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if r.Code == 0 && s.out[taskID] == t {
+			delete(s.out, taskID)
+			t.finish()
+		}
+		m.emit(result(r.Code))
+	})
+}
+
+// onSendRslt delivers a task's final result. mu must be held.
+func (s *session) onSendRslt(task string, code int) {
+	t := s.out[task]
+	if t == nil {
+		return
+	}
+	delete(s.out, task)
+	t.finish()
+	if code == 0 && t.kind != kindCmd {
+		id, total := t.id, int(t.total)
+		s.m.emit(func(cb Callback) { cb.SendProgress(id, total, total, "") })
+	}
+	s.m.emit(t.result(code))
+}
+
+// onXferAck records the receiver's progress: credit for the pump and, at
+// most ten times a second, SendProgress. mu must be held.
+func (s *session) onXferAck(task string, n int64) {
+	t := s.out[task]
+	if t == nil || n <= t.acked || n > t.total {
+		return
+	}
+	t.acked = n
+	select {
+	case t.credit <- struct{}{}:
+	default:
+	}
+	if n < t.total && time.Since(t.lastProgress) >= progressEvery {
+		t.lastProgress = time.Now()
+		id, total := t.id, int(t.total)
+		s.m.emit(func(cb Callback) { cb.SendProgress(id, int(n), total, "") })
+	}
+}
+
+// failTransfers ends every task of the session: the sender side with code,
+// the receiver side with NotifyCancelSend and no data left. mu must be held.
+func (s *session) failTransfers(code int) {
+	for id, t := range s.out {
+		delete(s.out, id)
+		t.finish()
+		s.m.emit(t.result(code))
+	}
+	for id, t := range s.in {
+		delete(s.in, id)
+		t.discard()
+		s.m.emit(func(cb Callback) { cb.NotifyCancelSend(id) })
+	}
+}
+
+// onXferBegin prepares to receive a transfer. mu must be held.
+func (s *session) onXferBegin(p *protocol.Msg) {
+	if p.Task == "" || s.in[p.Task] != nil || p.Total < 0 {
+		return
+	}
+	t := &inTask{id: p.Task, from: p.From, total: p.Total, kind: kindBuffer}
+	if p.Kind == protocol.KindFile {
+		t.kind = kindFile
+		t.name = baseName(p.Name)
+		f, err := os.CreateTemp(s.m.tempDir, "crvideo-*"+safeExt(t.name))
+		if err != nil {
+			s.m.log.Warn("cannot create temp file", "err", err)
+			s.c.send(&protocol.Msg{Op: protocol.OpXferFail, Task: p.Task, Code: protocol.FileWriteErr})
+			id := p.Task
+			s.m.emit(func(cb Callback) { cb.NotifyCancelSend(id) })
+			return
+		}
+		t.file, t.path = f, f.Name()
+	}
+	s.in[t.id] = t
+	if t.total == 0 {
+		t.staged = true
+		s.c.send(&protocol.Msg{Op: protocol.OpXferAck, Task: t.id, N: 0})
+	}
+}
+
+// onBinary handles a binary frame. Runs on the reader goroutine.
+func (s *session) onBinary(h protocol.Header, payload []byte) {
+	m := s.m
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s.ended {
+		return
+	}
+	switch h.Type {
+	case protocol.FrameCmd:
+		from, data := h.Peer, base64.StdEncoding.EncodeToString(payload)
+		m.emit(func(cb Callback) { cb.NotifyCmdData(from, data) })
+		s.c.send(&protocol.Msg{Op: protocol.OpCmdAck, Task: h.Task})
+	case protocol.FrameChunk:
+		t := s.in[h.Task]
+		if t == nil || t.staged {
+			return
+		}
+		if h.Offset != t.received || t.received+int64(len(payload)) > t.total {
+			s.failIn(t, protocol.ErrData)
+			return
+		}
+		if t.kind == kindFile {
+			if _, err := t.file.Write(payload); err != nil {
+				s.failIn(t, protocol.FileWriteErr)
+				return
+			}
+		} else {
+			t.buf = append(t.buf, payload...)
+		}
+		t.received += int64(len(payload))
+		if t.received == t.total {
+			t.staged = true
+			if t.file != nil {
+				if err := t.file.Close(); err != nil {
+					t.file = nil
+					s.failIn(t, protocol.FileWriteErr)
+					return
+				}
+				t.file = nil
+			}
+		}
+		s.c.send(&protocol.Msg{Op: protocol.OpXferAck, Task: t.id, N: t.received})
+	}
+}
+
+// failIn gives up an incoming transfer: the server is told (the sender gets
+// code) and the application gets NotifyCancelSend. mu must be held.
+func (s *session) failIn(t *inTask, code int) {
+	delete(s.in, t.id)
+	t.discard()
+	s.c.send(&protocol.Msg{Op: protocol.OpXferFail, Task: t.id, Code: code})
+	id := t.id
+	s.m.emit(func(cb Callback) { cb.NotifyCancelSend(id) })
+}
+
+// onXferDone delivers a completely received transfer. mu must be held.
+func (s *session) onXferDone(task string) {
+	t := s.in[task]
+	if t == nil {
+		return
+	}
+	delete(s.in, task)
+	if !t.staged {
+		t.discard()
+		s.m.emit(func(cb Callback) { cb.NotifyCancelSend(task) })
+		return
+	}
+	from := t.from
+	if t.kind == kindFile {
+		path, name := t.path, t.name
+		if t.total == 0 && t.file != nil {
+			_ = t.file.Close()
+		}
+		s.m.emit(func(cb Callback) { cb.NotifyFileData(from, path, name) })
+		return
+	}
+	data := base64.StdEncoding.EncodeToString(t.buf)
+	t.buf = nil
+	s.m.emit(func(cb Callback) { cb.NotifyBufferData(from, data) })
+}
+
+// onXferCancel discards a transfer the sender cancelled. mu must be held.
+func (s *session) onXferCancel(task string) {
+	t := s.in[task]
+	if t == nil {
+		return
+	}
+	delete(s.in, task)
+	t.discard()
+	s.m.emit(func(cb Callback) { cb.NotifyCancelSend(task) })
+}
+
+// baseName reduces a sender-supplied file name to a safe base name: no
+// directories (either separator), no control characters or NULs, valid
+// UTF-8, at most 255 bytes, never "", "." or "..".
+func baseName(name string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.ToValidUTF8(name, "")
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, name)
+	for len(name) > 255 {
+		_, size := utf8.DecodeLastRuneInString(name)
+		name = name[:len(name)-size]
+	}
+	if name == "" || name == "." || name == ".." {
+		name = "file"
+	}
+	return name
+}
+
+// safeExt returns name's extension when it is short and alphanumeric, for
+// the temp file's name; otherwise "".
+func safeExt(name string) string {
+	ext := filepath.Ext(name)
+	if len(ext) < 2 || len(ext) > 17 {
+		return ""
+	}
+	for _, r := range ext[1:] {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return ""
+		}
+	}
+	return ext
+}
