@@ -1,0 +1,264 @@
+package server
+
+import (
+	"errors"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/crvideomgr/crvideomgr/protocol"
+	"github.com/gorilla/websocket"
+)
+
+// conn is one WebSocket connection. Its reader goroutine (readLoop) parses
+// frames and runs every handler; its writer goroutine (writeLoop) is the only
+// one that writes data frames, popping the Outbox (control before bulk).
+type conn struct {
+	srv *Server
+	ws  *websocket.Conn
+	out *protocol.Outbox
+	log *slog.Logger
+
+	// sess is the logged-in session, nil before login. Only the reader
+	// goroutine touches it.
+	sess *session
+
+	// flushClose asks the writer to write what is queued, then close (after
+	// lineOff and the logout reply). wake nudges the writer to notice.
+	flushClose atomic.Bool
+	wake       chan struct{}
+	// killReason is why the connection was cut off (kill), logged by the writer.
+	killReason atomic.Pointer[string]
+}
+
+func newConn(s *Server, ws *websocket.Conn) *conn {
+	return &conn{
+		srv:  s,
+		ws:   ws,
+		out:  protocol.NewOutbox(maxCtrlBytes),
+		log:  s.log.With("remote", ws.RemoteAddr().String()),
+		wake: make(chan struct{}, 1),
+	}
+}
+
+// kill cuts the connection off at once, dropping what is queued: the writer
+// closes the socket, the reader then ends the session. Non-blocking, so it
+// may be called under any lock.
+func (c *conn) kill(reason string) {
+	c.killReason.CompareAndSwap(nil, &reason)
+	c.out.Close()
+}
+
+// closeAfterFlush makes the writer send everything already queued and then
+// close the connection. Non-blocking; may be called under any lock.
+func (c *conn) closeAfterFlush() {
+	c.flushClose.Store(true)
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// sendCtrl queues an encoded control frame; an overflowing control queue
+// cuts the slow consumer off. Non-blocking; may be called under any lock.
+func (c *conn) sendCtrl(f protocol.Frame) {
+	if err := c.out.PushCtrl(f); errors.Is(err, protocol.ErrOutboxFull) {
+		c.kill("slow consumer: more than 8 MiB of signaling queued")
+	}
+}
+
+// reply answers request id with code and the fields of m (which may be nil).
+func (c *conn) reply(id uint64, code int, m *protocol.Msg) {
+	if m == nil {
+		m = &protocol.Msg{}
+	}
+	m.ID, m.Code = id, code
+	c.sendCtrl(protocol.Frame{Head: protocol.Encode(m)})
+}
+
+// extendRead pushes the read deadline one ping timeout ahead.
+func (c *conn) extendRead() {
+	c.ws.SetReadDeadline(time.Now().Add(c.srv.cfg.PingTimeout))
+}
+
+// readLoop reads frames until the connection fails, then ends the session.
+// Runs in its own goroutine, one per connection.
+func (c *conn) readLoop() {
+	defer c.srv.wg.Done()
+	defer c.finish()
+	c.ws.SetReadLimit(c.srv.readLimit)
+	c.extendRead()
+	c.ws.SetPongHandler(func(string) error { c.extendRead(); return nil })
+	c.ws.SetPingHandler(func(data string) error {
+		c.extendRead()
+		err := c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(c.srv.cfg.PingTimeout))
+		if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
+			return err
+		}
+		return nil
+	})
+	for {
+		typ, data, err := c.ws.ReadMessage()
+		if err != nil {
+			c.log.Debug("read ended", "err", err)
+			return
+		}
+		c.extendRead()
+		if c.flushClose.Load() || c.out.Closed() {
+			continue // the session is over; drain until the writer closes
+		}
+		switch typ {
+		case websocket.TextMessage:
+			c.handleText(data)
+		case websocket.BinaryMessage:
+			c.handleBinary(data)
+		}
+	}
+}
+
+// finish ends the session (if any) and releases the connection. Runs in the
+// reader goroutine when it exits; no lock held.
+func (c *conn) finish() {
+	if c.sess != nil {
+		c.sess.ent.endSession(c.sess, "connection closed")
+	}
+	c.out.Close()
+	c.srv.connGone(c)
+}
+
+// writeLoop writes queued frames and pings until the outbox is closed or a
+// write fails, then closes the socket. Runs in its own goroutine, one per
+// connection.
+func (c *conn) writeLoop() {
+	defer c.srv.wg.Done()
+	defer c.ws.Close()
+	pingEvery := c.srv.cfg.PingTimeout / 3
+	ticker := time.NewTicker(pingEvery)
+	defer ticker.Stop()
+	for {
+		if f, ok := c.out.Pop(); ok {
+			if err := c.write(f); err != nil {
+				c.log.Debug("write failed", "err", err)
+				c.out.Close()
+				return
+			}
+			select {
+			case <-ticker.C:
+				if !c.ping() {
+					return
+				}
+			default:
+			}
+			continue
+		}
+		if c.out.Closed() {
+			if r := c.killReason.Load(); r != nil {
+				c.log.Warn("connection cut off", "reason", *r)
+			}
+			return
+		}
+		if c.flushClose.Load() {
+			c.ws.WriteControl(websocket.CloseMessage,
+				websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""),
+				time.Now().Add(time.Second))
+			c.out.Close()
+			return
+		}
+		select {
+		case <-c.out.Ready():
+		case <-c.wake:
+		case <-ticker.C:
+			if !c.ping() {
+				return
+			}
+		}
+	}
+}
+
+// ping sends a WebSocket ping; false when the connection is broken. Writer goroutine.
+func (c *conn) ping() bool {
+	if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.srv.cfg.PingTimeout)); err != nil {
+		c.log.Debug("ping failed", "err", err)
+		c.out.Close()
+		return false
+	}
+	return true
+}
+
+// write puts one frame on the wire under a write deadline. Writer goroutine.
+func (c *conn) write(f protocol.Frame) error {
+	defer func() {
+		if f.Release != nil {
+			f.Release()
+		}
+	}()
+	c.ws.SetWriteDeadline(time.Now().Add(c.srv.cfg.PingTimeout))
+	typ := websocket.TextMessage
+	if f.Binary {
+		typ = websocket.BinaryMessage
+	}
+	w, err := c.ws.NextWriter(typ)
+	if err != nil {
+		return err
+	}
+	if len(f.Head) > 0 {
+		if _, err := w.Write(f.Head); err != nil {
+			return err
+		}
+	}
+	if len(f.Body) > 0 {
+		if _, err := w.Write(f.Body); err != nil {
+			return err
+		}
+	}
+	return w.Close()
+}
+
+// handleText decodes one text frame and dispatches it. Reader goroutine, no lock held.
+func (c *conn) handleText(data []byte) {
+	if len(data) > protocol.MaxTextFrame {
+		c.log.Debug("text frame too large, dropped", "len", len(data))
+		return
+	}
+	m, err := protocol.Decode(data)
+	if err != nil {
+		c.log.Debug("malformed text frame, dropped", "len", len(data))
+		return
+	}
+	if m.Op == "" {
+		return
+	}
+	if m.ID == 0 { // one-way
+		if c.sess != nil {
+			c.sess.handleOneWay(m)
+		}
+		return
+	}
+	if c.sess == nil {
+		if m.Op == protocol.OpLogin {
+			c.handleLogin(m)
+		} else {
+			c.reply(m.ID, protocol.NotLogin, nil)
+		}
+		return
+	}
+	c.sess.handleRequest(m)
+}
+
+// handleBinary routes one binary frame by its header. Reader goroutine, no lock held.
+func (c *conn) handleBinary(frame []byte) {
+	if c.sess == nil {
+		return
+	}
+	h, payload, err := protocol.ParseHeader(frame)
+	if err != nil {
+		c.log.Debug("malformed binary frame, dropped", "len", len(frame))
+		return
+	}
+	switch h.Type {
+	case protocol.FrameCmd:
+		c.sess.ent.cmdFrame(c.sess, h, payload)
+	case protocol.FrameChunk:
+		c.sess.ent.chunkFrame(c.sess, h, frame, payload)
+	}
+}

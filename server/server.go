@@ -1,0 +1,376 @@
+// Package server is the crvideomgr signaling server: enterprise accounts,
+// presence, meetings, calls and transfer relaying over the WebSocket protocol
+// of docs/protocol.md. cmd/crvideosrv wires it to a command line; tests run it
+// in-process.
+//
+// Concurrency: each connection has one reader goroutine (which runs every
+// handler for that connection) and one writer goroutine (which drains the
+// connection's protocol.Outbox). Shared state lives in enterprises, each
+// guarded by its own mutex; under that mutex the only outside effect allowed
+// is a non-blocking push to a session's Outbox. Lock order:
+// Server.mu → enterprise.mu → session.pushMu → Outbox.
+package server
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/crvideomgr/crvideomgr/protocol"
+	"github.com/gorilla/websocket"
+)
+
+// Config configures a Server. Zero values take the documented defaults.
+type Config struct {
+	Listen      string        // host:port; port 0 picks a free port. Default 127.0.0.1:2727
+	DataDir     string        // bbolt store directory, created if missing. Default "crvideo-data"
+	RingTimeout time.Duration // unanswered calls and invites end after this. Default 30s
+	PingTimeout time.Duration // a connection silent this long is dead. Default 10s
+	// ResumeGrace is accepted for the command line but not used yet: session
+	// resume is a later issue, so a lost connection ends its session at once.
+	ResumeGrace time.Duration // default 30s
+	AddrFile    string        // if set, written with the bound host:port once accepting
+	PublicURL   string        // MeetInfo.pubMeetUrl = PublicURL + ID; "" when empty
+	MaxBuffer   int64         // largest sendBuffer, bytes. Default 100 MiB
+	MaxFile     int64         // largest sendFile, bytes. Default 100 MiB
+	Chunk       int           // largest FrameChunk payload. Default 128 KiB
+	Window      int64         // flow-control window per transfer, ≥ Chunk. Default 1 MiB
+	Logger      *slog.Logger  // nil discards logs
+}
+
+// Defaults.
+const (
+	DefaultListen      = "127.0.0.1:2727"
+	DefaultDataDir     = "crvideo-data"
+	DefaultRingTimeout = 30 * time.Second
+	DefaultPingTimeout = 10 * time.Second
+	DefaultResumeGrace = 30 * time.Second
+	DefaultMaxBuffer   = 100 << 20
+	DefaultMaxFile     = 100 << 20
+	DefaultChunk       = 128 << 10
+	DefaultWindow      = 1 << 20
+)
+
+// Connection tuning, one commented block (gorilla chat example style).
+const (
+	// maxCtrlBytes bounds a connection's queued signaling (control) bytes.
+	// A peer that lets more pile up is a slow consumer and is cut off.
+	maxCtrlBytes = 8 << 20
+	// wsBufferSize is the WebSocket read/write buffer: large enough that a
+	// 64 KiB message or a chunk goes out in few frames (FIELD-NOTES). Write
+	// buffers are pooled, so idle connections do not hold one.
+	wsBufferSize = 64 << 10
+	// closeGrace bounds how long Close waits for connection goroutines.
+	closeGrace = 5 * time.Second
+)
+
+func (c *Config) setDefaults() error {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if c.RingTimeout <= 0 {
+		c.RingTimeout = DefaultRingTimeout
+	}
+	if c.PingTimeout <= 0 {
+		c.PingTimeout = DefaultPingTimeout
+	}
+	if c.ResumeGrace <= 0 {
+		c.ResumeGrace = DefaultResumeGrace
+	}
+	if c.MaxBuffer <= 0 {
+		c.MaxBuffer = DefaultMaxBuffer
+	}
+	if c.MaxFile <= 0 {
+		c.MaxFile = DefaultMaxFile
+	}
+	if c.Chunk <= 0 {
+		c.Chunk = DefaultChunk
+	}
+	if c.Window <= 0 {
+		c.Window = DefaultWindow
+	}
+	if c.Window < int64(c.Chunk) {
+		return fmt.Errorf("server: window %d smaller than chunk %d", c.Window, c.Chunk)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return nil
+}
+
+// Server is one signaling server. Create it with New, then Start; Close ends it.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	store  *store
+	limits protocol.Limits
+	// readLimit is the largest WebSocket message accepted.
+	readLimit int64
+	upgrader  websocket.Upgrader
+
+	authKey []byte // random per process: keys the login cache HMAC
+
+	// authMu guards authCache: account → HMAC(authKey, name, md5) of the
+	// password last verified the slow way.
+	authMu    sync.RWMutex
+	authCache map[string][]byte
+
+	mu          sync.Mutex // guards the fields below
+	enterprises map[string]*enterprise
+	conns       map[*conn]struct{}
+	closed      bool
+	httpSrv     *http.Server
+	ln          net.Listener
+
+	wg        sync.WaitGroup // connection goroutines and the HTTP server
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New checks cfg and opens the store. The server does not listen until Start.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	st, err := openStore(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:         cfg,
+		log:         cfg.Logger,
+		store:       st,
+		authKey:     make([]byte, 32),
+		authCache:   make(map[string][]byte),
+		enterprises: make(map[string]*enterprise),
+		conns:       make(map[*conn]struct{}),
+		limits: protocol.Limits{
+			MaxBuffer:   cfg.MaxBuffer,
+			MaxFile:     cfg.MaxFile,
+			Chunk:       cfg.Chunk,
+			Window:      cfg.Window,
+			PingTimeout: cfg.PingTimeout.Milliseconds(),
+		},
+	}
+	if _, err := rand.Read(s.authKey); err != nil {
+		st.close()
+		return nil, err
+	}
+	payload := max(cfg.Chunk, protocol.MaxCmdBytes)
+	s.readLimit = int64(max(protocol.MaxTextFrame, protocol.HeaderLen+2*protocol.MaxIDLen+payload))
+	s.upgrader = websocket.Upgrader{
+		ReadBufferSize:  wsBufferSize,
+		WriteBufferSize: wsBufferSize,
+		WriteBufferPool: &sync.Pool{},
+		// Native SDK clients send no Origin; browsers are not a target.
+		CheckOrigin: func(*http.Request) bool { return true },
+	}
+	return s, nil
+}
+
+// Start listens on cfg.Listen and serves WebSocket connections at /ws. It
+// returns once the listener accepts connections (and AddrFile is written).
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("server: closed")
+	}
+	if s.ln != nil {
+		return errors.New("server: already started")
+	}
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("server: listen: %w", err)
+	}
+	if s.cfg.AddrFile != "" {
+		if err := writeFileAtomic(s.cfg.AddrFile, []byte(ln.Addr().String()+"\n")); err != nil {
+			ln.Close()
+			return fmt.Errorf("server: addr file: %w", err)
+		}
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ws", s.serveWS)
+	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, "crvideosrv: connect a crvideomgr client to ws://"+ln.Addr().String()+"/ws\n")
+	})
+	s.ln = ln
+	s.httpSrv = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("http serve", "err", err)
+		}
+	}()
+	s.log.Info("listening", "addr", ln.Addr().String(), "data", s.cfg.DataDir)
+	return nil
+}
+
+// writeFileAtomic writes data to a temp file beside path and renames it, so
+// a reader polling path never sees a partial address.
+func writeFileAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// Addr returns the bound host:port ("" before Start).
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// Close stops accepting, ends every session, waits for the connection
+// goroutines and closes the store. It is idempotent and safe to call from
+// any goroutine.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		hs := s.httpSrv
+		conns := make([]*conn, 0, len(s.conns))
+		for c := range s.conns {
+			conns = append(conns, c)
+		}
+		s.mu.Unlock()
+		if hs != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			hs.Shutdown(ctx) // stops the listener; hijacked WebSockets are ours
+			cancel()
+			hs.Close()
+		}
+		for _, c := range conns {
+			c.kill("server shutting down")
+		}
+		done := make(chan struct{})
+		go func() { s.wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(closeGrace):
+			s.log.Warn("close: connection goroutines still running")
+		}
+		s.closeErr = s.store.close()
+		s.log.Info("closed")
+	})
+	return s.closeErr
+}
+
+// AddAccount creates or updates (upsert) an enterprise account in the open
+// store, and forgets any cached login for it.
+func (s *Server) AddAccount(name, password string) error {
+	_, err := s.store.putAccount(name, md5Hex(password))
+	s.forgetAuth(name)
+	return err
+}
+
+// RemoveAccount deletes an enterprise account from the open store. Sessions
+// already logged in stay; new logins fail with 7.
+func (s *Server) RemoveAccount(name string) error {
+	err := s.store.removeAccount(name)
+	s.forgetAuth(name)
+	return err
+}
+
+// ListAccounts returns the enterprise account names, sorted.
+func (s *Server) ListAccounts() ([]string, error) { return s.store.listAccounts() }
+
+func (s *Server) authMAC(name, md5hex string) []byte {
+	m := hmac.New(sha256.New, s.authKey)
+	m.Write([]byte(name))
+	m.Write([]byte{0})
+	m.Write([]byte(md5hex))
+	return m.Sum(nil)
+}
+
+func (s *Server) forgetAuth(name string) {
+	s.authMu.Lock()
+	delete(s.authCache, name)
+	s.authMu.Unlock()
+}
+
+// checkAccount verifies an enterprise login: first against the in-memory
+// HMAC of the password last accepted for this account (fast, constant
+// time), else the slow stored hash. Runs in a reader goroutine, no lock held.
+func (s *Server) checkAccount(name, md5hex string) error {
+	md5hex = strings.ToLower(md5hex)
+	mac := s.authMAC(name, md5hex)
+	s.authMu.RLock()
+	cached := s.authCache[name]
+	s.authMu.RUnlock()
+	if cached != nil && hmac.Equal(cached, mac) {
+		return nil
+	}
+	if err := s.store.verifyAccount(name, md5hex); err != nil {
+		return err
+	}
+	s.authMu.Lock()
+	s.authCache[name] = mac
+	s.authMu.Unlock()
+	return nil
+}
+
+// enterprise returns (creating) the state of enterprise name.
+func (s *Server) enterprise(name string) *enterprise {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.enterprises[name]
+	if e == nil {
+		e = newEnterprise(s, name)
+		s.enterprises[name] = e
+	}
+	return e
+}
+
+// serveWS upgrades a request to a WebSocket connection and starts its reader
+// and writer. Runs in the HTTP server's goroutine for the request.
+func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		s.log.Debug("upgrade", "remote", r.RemoteAddr, "err", err)
+		return
+	}
+	c := newConn(s, ws)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		ws.Close()
+		return
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(2)
+	s.mu.Unlock()
+	go c.writeLoop()
+	go c.readLoop()
+}
+
+// connGone forgets a finished connection. Runs in its reader goroutine.
+func (s *Server) connGone(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}

@@ -1,0 +1,275 @@
+package server
+
+import (
+	"errors"
+	"log/slog"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/crvideomgr/crvideomgr/protocol"
+	"github.com/google/uuid"
+)
+
+// enterprise is the live state of one enterprise (authAcnt): its online
+// users, calls and transfers. Enterprises never see each other. Every field
+// below mu, and the fields of its sessions, calls and transfers marked so,
+// are guarded by mu.
+type enterprise struct {
+	srv  *Server
+	name string
+	log  *slog.Logger
+
+	mu    sync.Mutex
+	users map[string]*session   // online users by usrID
+	subs  map[*session]struct{} // status subscribers
+	calls map[string]*call      // live calls and invites by ID
+}
+
+func newEnterprise(s *Server, name string) *enterprise {
+	return &enterprise{
+		srv:   s,
+		name:  name,
+		log:   s.log.With("enterprise", name),
+		users: make(map[string]*session),
+		subs:  make(map[*session]struct{}),
+		calls: make(map[string]*call),
+	}
+}
+
+// session is one logged-in user on one connection.
+type session struct {
+	ent   *enterprise
+	c     *conn
+	usrID string
+	nick  string
+	log   *slog.Logger
+
+	// pushMu makes numbering and queueing a push one step, so seq follows
+	// queue order.
+	pushMu sync.Mutex
+	seq    uint64
+
+	// Guarded by ent.mu.
+	ended  bool
+	dnd    int
+	status int // last status announced: protocol.StatusIdle or StatusBusy
+	calls  map[string]*call
+	out    map[string]*transfer // transfers this session sends, by task
+	in     map[string]*transfer // transfers this session receives, by task
+}
+
+// push numbers m as the session's next push and queues it. Non-blocking;
+// called with ent.mu held (so pushes to a session are ordered).
+func (s *session) push(m *protocol.Msg) {
+	s.pushMu.Lock()
+	s.seq++
+	m.Seq = s.seq
+	f := protocol.Frame{Head: protocol.Encode(m)}
+	s.pushMu.Unlock()
+	s.c.sendCtrl(f)
+}
+
+// reply answers request id on the session's connection. Non-blocking.
+func (s *session) reply(id uint64, code int, m *protocol.Msg) { s.c.reply(id, code, m) }
+
+// lockLive locks e.mu and reports true if s is still live; when s has ended
+// it unlocks again and reports false.
+func (e *enterprise) lockLive(s *session) bool {
+	e.mu.Lock()
+	if s.ended {
+		e.mu.Unlock()
+		return false
+	}
+	return true
+}
+
+// validName checks nickName / privAcnt: valid UTF-8, at most 128 code points.
+func validName(v string) bool {
+	return utf8.ValidString(v) && utf8.RuneCountInString(v) <= protocol.MaxNameRunes
+}
+
+// handleLogin checks a login request and, on success, registers the session
+// (kicking an older session of the same usrID). Reader goroutine, no lock
+// held; the password check may take tens of milliseconds.
+func (c *conn) handleLogin(m *protocol.Msg) {
+	switch {
+	case m.Ver != protocol.Version:
+		c.reply(m.ID, protocol.MismatchClientVer, nil)
+		return
+	case !validName(m.Nick) || !validName(m.Priv):
+		c.reply(m.ID, protocol.ParamErr, nil)
+		return
+	case m.Auth != "":
+		c.reply(m.ID, protocol.CustomAuthNotSupport, nil)
+		return
+	case m.Acnt == "" || m.Pswd == "":
+		c.reply(m.ID, protocol.AcntPswdErr, nil)
+		return
+	}
+	if err := c.srv.checkAccount(m.Acnt, m.Pswd); err != nil {
+		code := protocol.AcntPswdErr
+		if !errors.Is(err, ErrNoAccount) && !errors.Is(err, ErrWrongPassword) {
+			c.log.Error("login: store", "err", err)
+			code = protocol.ServerException
+		}
+		c.log.Info("login failed", "acnt", m.Acnt, "code", code)
+		c.reply(m.ID, code, nil)
+		return
+	}
+	usrID := m.Priv
+	if usrID == "" {
+		usrID = "u-" + uuid.NewString()
+	}
+	e := c.srv.enterprise(m.Acnt)
+	s := &session{
+		ent:    e,
+		c:      c,
+		usrID:  usrID,
+		nick:   m.Nick,
+		log:    c.log.With("enterprise", e.name, "usrID", usrID),
+		status: protocol.StatusIdle,
+		calls:  make(map[string]*call),
+		out:    make(map[string]*transfer),
+		in:     make(map[string]*transfer),
+	}
+	c.sess = s
+	kicked := e.login(s, m.ID)
+	s.log.Info("login", "kicked_older", kicked)
+}
+
+// login registers s as the online session of its usrID, kicking an older one
+// with lineOff(10), replies to the login request and announces s. It reports
+// whether an older session was kicked. Takes e.mu.
+func (e *enterprise) login(s *session, reqID uint64) (kicked bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if old := e.users[s.usrID]; old != nil {
+		old.push(&protocol.Msg{Push: protocol.PushLineOff, Code: protocol.KickoutByRelogin})
+		e.endLocked(old)
+		kicked = true
+	}
+	e.users[s.usrID] = s
+	s.reply(reqID, protocol.NoErr, &protocol.Msg{UsrID: s.usrID, Limits: &e.srv.limits})
+	e.broadcastStatus(s.userStatus())
+	return kicked
+}
+
+// endSession ends s (idempotent): see endLocked. Takes e.mu.
+func (e *enterprise) endSession(s *session, why string) {
+	e.mu.Lock()
+	ended := e.endLocked(s)
+	e.mu.Unlock()
+	if ended {
+		s.log.Info("session ended", "why", why)
+	}
+}
+
+// endLocked ends s unless it has already ended, and reports whether it did:
+// its calls end (peers get callHungup, inviters partyStatus 4), its outgoing
+// transfers are cancelled at their receivers, its incoming ones fail at
+// their senders with 1000, subscribers see it offline, and its connection is
+// closed once what is queued has been written. e.mu must be held.
+func (e *enterprise) endLocked(s *session) bool {
+	if s.ended {
+		return false
+	}
+	s.ended = true
+	if e.users[s.usrID] == s {
+		delete(e.users, s.usrID)
+	}
+	delete(e.subs, s)
+	for _, c := range mapValues(s.calls) {
+		e.endCallBySessionEnd(c, s)
+	}
+	for _, t := range mapValues(s.out) {
+		e.dropTransfer(t)
+		if t.kind != kindCmd {
+			t.to.push(&protocol.Msg{Push: protocol.PushXferCancel, Task: t.task})
+		}
+	}
+	for _, t := range mapValues(s.in) {
+		e.dropTransfer(t)
+		t.from.push(&protocol.Msg{Push: protocol.PushSendRslt, Task: t.task, Code: protocol.SendFail})
+	}
+	if e.users[s.usrID] == nil {
+		e.broadcastStatus(protocol.UserStatus{UserID: s.usrID, UserStatus: protocol.StatusOffline, DNDType: s.dnd})
+	}
+	s.c.closeAfterFlush()
+	return true
+}
+
+// mapValues returns the values of m, so the caller may change m while iterating.
+func mapValues[K comparable, V any](m map[K]V) []V {
+	out := make([]V, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
+}
+
+// handleRequest runs one request of a logged-in session. Reader goroutine, no lock held.
+func (s *session) handleRequest(m *protocol.Msg) {
+	e := s.ent
+	switch m.Op {
+	case protocol.OpLogin:
+		s.reply(m.ID, protocol.LoginStateError, nil)
+	case protocol.OpLogout:
+		e.logout(s, m.ID)
+	case protocol.OpSetDND:
+		e.setDND(s, m)
+	case protocol.OpGetUserStatus:
+		e.getUserStatus(s, m)
+	case protocol.OpStartStatusNotify:
+		e.setNotify(s, m, true)
+	case protocol.OpStopStatusNotify:
+		e.setNotify(s, m, false)
+	case protocol.OpCreateMeeting:
+		e.createMeeting(s, m)
+	case protocol.OpDestroyMeeting:
+		e.destroyMeeting(s, m)
+	case protocol.OpGetMeetings:
+		e.getMeetings(s, m)
+	case protocol.OpCall:
+		e.call(s, m)
+	case protocol.OpAcceptCall:
+		e.acceptCall(s, m)
+	case protocol.OpRejectCall:
+		e.rejectCall(s, m)
+	case protocol.OpHungupCall:
+		e.hungupCall(s, m)
+	case protocol.OpCallMoreParty:
+		e.callMoreParty(s, m)
+	case protocol.OpCancelCallMoreParty:
+		e.cancelCallMoreParty(s, m)
+	case protocol.OpSendBegin:
+		e.sendBegin(s, m)
+	case protocol.OpCancelSend:
+		e.cancelSend(s, m)
+	default:
+		s.reply(m.ID, protocol.ErrData, nil)
+	}
+}
+
+// handleOneWay runs one one-way message. Reader goroutine, no lock held.
+func (s *session) handleOneWay(m *protocol.Msg) {
+	switch m.Op {
+	case protocol.OpCmdAck:
+		s.ent.cmdAck(s, m)
+	case protocol.OpXferAck:
+		s.ent.xferAck(s, m)
+	case protocol.OpXferFail:
+		s.ent.xferFail(s, m)
+	}
+}
+
+// logout replies 0, ends the session and closes the connection after the
+// reply. Takes e.mu.
+func (e *enterprise) logout(s *session, id uint64) {
+	e.mu.Lock()
+	s.reply(id, protocol.NoErr, nil)
+	ended := e.endLocked(s)
+	e.mu.Unlock()
+	if ended {
+		s.log.Info("logout")
+	}
+}
