@@ -302,7 +302,6 @@ func (e *env) login(acnt, privAcnt string) *client {
 	return c
 }
 
-
 // connectedCall sets up a call from a to b and returns its ID once both
 // sides know it is connected.
 func connectedCall(t *testing.T, a, b *client) string {
