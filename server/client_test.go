@@ -235,6 +235,15 @@ func (c *tclient) expectBin() (protocol.Header, []byte) {
 	return h, p
 }
 
+// drainBins marks every binary frame received so far as consumed.
+func (c *tclient) drainBins() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range c.binTaken {
+		c.binTaken[i] = true
+	}
+}
+
 func (c *tclient) binCount() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
