@@ -6,7 +6,7 @@ BUILD    := build
 DATA     ?= var/data
 LISTEN   ?= 127.0.0.1:2727
 
-.PHONY: all server run test test-go vet clean lib generate check-gen test-c demo install
+.PHONY: all server run test test-go vet clean lib generate check-gen test-c demo install FORCE
 
 all: check-gen server lib
 
@@ -47,9 +47,34 @@ check-gen:
 	$(GO) run ./cmd/crvideogen -check
 
 # cgo's own build/libcrvideomgr.h is removed: include/crvideomgr.h is the contract.
-lib:
+lib: $(BUILD)/libcrvideomgr.so
+
+# Always handed to go build, whose cache makes an unchanged rebuild cheap.
+$(BUILD)/libcrvideomgr.so: FORCE
 	$(GO) build -buildmode=c-shared \
 	  -ldflags="-extldflags '-Wl,--version-script=$(CURDIR)/capi/exports.map -Wl,-soname,$(LIB_SONAME)'" \
 	  -o $(BUILD)/libcrvideomgr.so ./capi
 	rm -f $(BUILD)/libcrvideomgr.h
 	ln -sf libcrvideomgr.so $(BUILD)/$(LIB_SONAME)
+
+# The C harness sees only include/ and the built library; it is built with
+# AddressSanitizer, whose LeakSanitizer checks every test process at exit.
+CC          ?= cc
+CXX         ?= c++
+TEST_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer -fsanitize=address -Iinclude
+TEST_LDLIBS := -L$(BUILD) -lcrvideomgr -Wl,-rpath,'$$ORIGIN/..' -lpthread
+CRVTEST_SRC := tests/c/harness.c tests/c/runner.c tests/c/scenarios.c
+
+$(BUILD)/tests/crvtest: $(CRVTEST_SRC) tests/c/harness.h tests/c/scenarios.h include/crvideomgr.h $(BUILD)/libcrvideomgr.so
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $(CRVTEST_SRC) $(TEST_LDLIBS)
+
+# The same harness without ASan, for the cycle test's strict RSS bound (ASan's
+# quarantine and stack depot grow RSS by themselves).
+$(BUILD)/tests/crvtest-plain: $(CRVTEST_SRC) tests/c/harness.h tests/c/scenarios.h include/crvideomgr.h $(BUILD)/libcrvideomgr.so
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -fsanitize=address,$(TEST_CFLAGS)) -o $@ $(CRVTEST_SRC) $(TEST_LDLIBS)
+
+test-c: server lib $(BUILD)/tests/crvtest $(BUILD)/tests/crvtest-plain
+	tests/run-c.sh $(BUILD)/tests/crvtest
+	tests/run-c.sh $(BUILD)/tests/crvtest-plain cycles

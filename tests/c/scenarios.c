@@ -1,0 +1,1133 @@
+/*
+ * scenarios.c: what crvtest checks. Each role is one user in one process; roles of a
+ * scenario meet at file barriers (h_post / h_wait_post). Every callback is waited for
+ * with its arguments checked; coverage of all callbacks is checked by the runner.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "scenarios.h"
+
+#define T 10000 /* ms: generous wait for a callback */
+
+void h_report(const char *fmt, ...)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/report", getenv("CRV_SYNC"));
+    FILE *f = fopen(path, "a");
+    if (!f)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(f, fmt, ap);
+    va_end(ap);
+    fputc('\n', f);
+    fclose(f);
+}
+
+static char *b64(const unsigned char *p, size_t n)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *out = malloc(4 * ((n + 2) / 3) + 1), *o = out;
+    size_t k;
+    for (k = 0; k + 2 < n; k += 3) {
+        unsigned v = (unsigned)p[k] << 16 | (unsigned)p[k + 1] << 8 | p[k + 2];
+        *o++ = tab[v >> 18];
+        *o++ = tab[(v >> 12) & 63];
+        *o++ = tab[(v >> 6) & 63];
+        *o++ = tab[v & 63];
+    }
+    if (k < n) {
+        unsigned v = (unsigned)p[k] << 16 | (k + 1 < n ? (unsigned)p[k + 1] << 8 : 0);
+        *o++ = tab[v >> 18];
+        *o++ = tab[(v >> 12) & 63];
+        *o++ = k + 1 < n ? tab[(v >> 6) & 63] : '=';
+        *o++ = '=';
+    }
+    *o = 0;
+    return out;
+}
+
+static unsigned long long fnv(const unsigned char *p, size_t n)
+{
+    unsigned long long h = 1469598103934665603ULL;
+    for (size_t k = 0; k < n; k++)
+        h = (h ^ p[k]) * 1099511628211ULL;
+    return h;
+}
+
+static unsigned char *pattern(size_t n, unsigned seed)
+{
+    unsigned char *p = malloc(n ? n : 1);
+    unsigned x = seed * 2654435761u + 1;
+    for (size_t k = 0; k < n; k++) {
+        x = x * 1103515245u + 12345u;
+        p[k] = (unsigned char)(x >> 16);
+    }
+    return p;
+}
+
+static unsigned long long fnv_file(const char *path, long *size)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned long long h = 1469598103934665603ULL;
+    int c;
+    *size = 0;
+    if (!f)
+        return 0;
+    while ((c = fgetc(f)) != EOF) {
+        h = (h ^ (unsigned char)c) * 1099511628211ULL;
+        (*size)++;
+    }
+    fclose(f);
+    return h;
+}
+
+/* check_one_thread asserts that every callback so far ran on one thread, not main's. */
+static void check_one_thread(pthread_t main_thread)
+{
+    unsigned long first;
+    ASSERT_EQ(ev_threads(&first), 1);
+    ASSERT(first != (unsigned long)main_thread);
+}
+
+/* ---- api: the SDK level, no server ----------------------------------------- */
+
+static void role_api(void)
+{
+    /* Version and codes. */
+    ASSERT_STR_EQ(crvideo_version(), CRVIDEOMGR_VERSION);
+    ASSERT_EQ(CRVIDEOMGR_VERSION_MAJOR, 1);
+    static const struct { int v, want; } codes[] = {
+        {CRVIDEOSDK_NOERR, 0}, {CRVIDEOSDK_UNKNOWERR, 1}, {CRVIDEOSDK_OUTOF_MEM, 2},
+        {CRVIDEOSDK_INNER_ERR, 3}, {CRVIDEOSDK_MISMATCHCLIENTVER, 4}, {CRVIDEOSDK_PARAM_ERR, 5},
+        {CRVIDEOSDK_ERR_DATA, 6}, {CRVIDEOSDK_ANCTPSWD_ERR, 7}, {CRVIDEOSDK_SERVER_EXCEPTION, 8},
+        {CRVIDEOSDK_LOGINSTATE_ERROR, 9}, {CRVIDEOSDK_KICKOUT_BY_RELOGIN, 10},
+        {CRVIDEOSDK_NOT_INIT, 11}, {CRVIDEOSDK_NOT_LOGIN, 12}, {CRVIDEOSDK_BASE64_COV_ERR, 13},
+        {CRVIDEOSDK_CUSTOMAUTH_NOINFO, 14}, {CRVIDEOSDK_CUSTOMAUTH_NOTSUPPORT, 15},
+        {CRVIDEOSDK_CUSTOMAUTH_EXCEPTION, 16}, {CRVIDEOSDK_CUSTOMAUTH_FAILED, 17},
+        {CRVIDEOSDK_NO_SERVERINFO, 201}, {CRVIDEOSDK_NOSERVER_RSP, 202},
+        {CRVIDEOSDK_CREATE_CONN_FAILED, 203}, {CRVIDEOSDK_SOCKETTIMEOUT, 205},
+        {CRVIDEOSDK_CONNECTIONLOST, 207}, {CRVIDEOSDK_SSL_ERR, 209}, {CRVIDEOSDK_INVALID_CALLID, 600},
+        {CRVIDEOSDK_ERR_CALL_EXIST, 601}, {CRVIDEOSDK_ERR_BUSY, 602}, {CRVIDEOSDK_ERR_OFFLINE, 603},
+        {CRVIDEOSDK_ERR_NOANSWER, 604}, {CRVIDEOSDK_ERR_REFUSE, 606}, {CRVIDEOSDK_MEETNOTEXIST, 800},
+        {CRVIDEOSDK_SENDFAIL, 1000}, {CRVIDEOSDK_SENDCMD_LARGE, 1100},
+        {CRVIDEOSDK_SENDBUFFER_LARGE, 1101}, {CRVIDEOSDK_SENDDATA_TARGETINVALID, 1102},
+        {CRVIDEOSDK_TRANSID_INVALID, 1104}, {CRVIDEOSDK_FILE_NOT_EXIST, 1400},
+        {CRVIDEOSDK_FILE_READ_ERR, 1401}, {CRVIDEOSDK_FILE_WRITE_ERR, 1402},
+        {CRVIDEOSDK_FILE_SIZE_UNSUPPORT, 1405},
+    };
+    for (size_t k = 0; k < sizeof codes / sizeof codes[0]; k++) {
+        ASSERT_EQ(codes[k].v, codes[k].want);
+        const char *t = crvideo_strerror(codes[k].v);
+        ASSERT(t != NULL && *t != 0);
+        ASSERT(strcmp(t, "unknown error code") != 0);
+    }
+    ASSERT_STR_EQ(crvideo_strerror(CRVIDEOSDK_NOT_INIT), "SDK not initialised");
+    ASSERT_STR_EQ(crvideo_strerror(12345), "unknown error code");
+    ASSERT_STR_EQ(crvideo_strerror(-1), "unknown error code");
+    ASSERT_STR_EQ(crvideo_strerror(INT_MIN), "unknown error code");
+
+    /* Registration works before init; a too small struct is refused. */
+    CRVideoMgrCallbacks c;
+    memset(&c, 0, sizeof c);
+    ASSERT_EQ(crvideo_setCallbacks(&c, 8, NULL), CRVIDEOSDK_PARAM_ERR);
+    ASSERT_EQ(crvideo_setCallbacks(&c, CRVIDEOMGR_CALLBACKS_V1_SIZE - 1, NULL), CRVIDEOSDK_PARAM_ERR);
+    ASSERT_EQ(crvideo_setCallbacks(NULL, 0, NULL), CRVIDEOSDK_NOERR);
+    ASSERT_EQ(crvideo_setCallbacks(&c, sizeof c + 64, NULL), CRVIDEOSDK_NOERR); /* newer app */
+    h_register();
+
+    /* CRVIDEOSDK_NOT_INIT: nothing happens, IDs are NULL, poll says -11. */
+    ASSERT_EQ(crvideo_poll(0), -CRVIDEOSDK_NOT_INIT);
+    ASSERT(crvideomgr_call("x", "", "", "") == NULL);
+    ASSERT(crvideomgr_callMoreParty("x", "", "", "") == NULL);
+    ASSERT(crvideomgr_sendCmd("x", "aGk=") == NULL);
+    ASSERT(crvideomgr_sendBuffer("x", "aGk=") == NULL);
+    ASSERT(crvideomgr_sendFile("x", "/etc/hostname") == NULL);
+    crvideomgr_login("a", "b", "c", "d", "", "");
+    crvideomgr_getUserStatus("");
+    crvideomgr_logout();
+    crvideo_uninit();
+    ASSERT_GE(crvideo_pollFd(), 0);
+    ASSERT_EQ(crvideo_pollFd(), crvideo_pollFd());
+    ev_none("loginFail", 300);
+    ASSERT_EQ(ev_total(), 0);
+
+    /* init arguments and order. */
+    ASSERT_EQ(crvideo_init(NULL), CRVIDEOSDK_PARAM_ERR);
+    ASSERT_EQ(crvideo_init(""), CRVIDEOSDK_PARAM_ERR);
+    ASSERT_EQ(crvideo_init("/proc/self/no/such/dir"), CRVIDEOSDK_PARAM_ERR);
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/sdk-api-%d", getenv("CRV_TMP"), (int)getpid());
+    ASSERT_EQ(crvideo_init(dir), CRVIDEOSDK_NOERR);
+    ASSERT_EQ(crvideo_init(dir), CRVIDEOSDK_LOGINSTATE_ERROR);
+    ASSERT_EQ(crvideo_poll(0), 0); /* thread mode: nothing to do */
+
+    /* Before login: CRVIDEOSDK_NOT_LOGIN on every result callback, cookies echoed. */
+    crvideomgr_setDNDStatus(1, "k1");
+    ASSERT_EQ(ev_expect("setDNDStatusFail", "k1", T)->i[0], CRVIDEOSDK_NOT_LOGIN);
+    crvideomgr_getUserStatus("k2");
+    ASSERT_EQ(ev_expect("getUserStatusFail", "k2", T)->i[0], CRVIDEOSDK_NOT_LOGIN);
+    crvideomgr_startUserStatusNotify("k3");
+    ASSERT_EQ(ev_expect("startUserStatusNotifyRslt", "k3", T)->i[0], CRVIDEOSDK_NOT_LOGIN);
+    crvideomgr_stopUserStatusNotify("k4");
+    ASSERT_EQ(ev_expect("stopUserStatusNotifyRslt", "k4", T)->i[0], CRVIDEOSDK_NOT_LOGIN);
+    crvideomgr_createMeeting("m", 0, "k5");
+    ASSERT_EQ(ev_expect("createMeetingFail", "k5", T)->i[0], CRVIDEOSDK_NOT_LOGIN);
+    crvideomgr_destroyMeeting(1, "k6");
+    ASSERT_EQ(ev_expect("destroyMeetingRslt", "k6", T)->i[0], CRVIDEOSDK_NOT_LOGIN);
+    crvideomgr_getMeetings("k7");
+    ASSERT_EQ(ev_expect("getMeetingsFail", "k7", T)->i[0], CRVIDEOSDK_NOT_LOGIN);
+    char *id = crvideomgr_call("bob", "", "", "k8");
+    ASSERT(id != NULL && *id);
+    ev_t *e = ev_expect("callFail", id, T);
+    ASSERT_EQ(e->i[0], CRVIDEOSDK_NOT_LOGIN);
+    ASSERT_STR_EQ(e->s[1], "k8");
+    crvideo_free(id);
+    crvideomgr_acceptCall("c1", "", "", "k9");
+    ASSERT_EQ(ev_expect("acceptCallFail", "c1", T)->i[0], CRVIDEOSDK_NOT_LOGIN);
+    crvideomgr_rejectCall("c2", "", "k10");
+    ASSERT_EQ(ev_expect("rejectCallFail", "c2", T)->i[0], CRVIDEOSDK_NOT_LOGIN);
+    crvideomgr_hungupCall("c3", "", "k11");
+    ASSERT_EQ(ev_expect("hungupCallFail", "c3", T)->i[0], CRVIDEOSDK_NOT_LOGIN);
+    id = crvideomgr_callMoreParty("bob", "", "", "k12");
+    ASSERT_EQ(ev_expect("callMorePartyRslt", id, T)->i[0], CRVIDEOSDK_NOT_LOGIN);
+    crvideo_free(id);
+    crvideomgr_cancelCallMoreParty("i1", "", "k13");
+    ASSERT_EQ(ev_expect("cancelCallMorePartyRslt", "i1", T)->i[0], CRVIDEOSDK_NOT_LOGIN);
+    id = crvideomgr_sendCmd("bob", "aGk=");
+    ASSERT_EQ(ev_expect("sendCmdRlst", id, T)->i[0], CRVIDEOSDK_NOT_LOGIN);
+    crvideo_free(id);
+    id = crvideomgr_sendBuffer("bob", "aGk=");
+    ASSERT_EQ(ev_expect("sendBufferRlst", id, T)->i[0], CRVIDEOSDK_NOT_LOGIN);
+    crvideo_free(id);
+    id = crvideomgr_sendFile("bob", "/etc/hostname");
+    ASSERT_EQ(ev_expect("sendFileRlst", id, T)->i[0], CRVIDEOSDK_NOT_LOGIN);
+    crvideo_free(id);
+    crvideomgr_cancelSend("t1");
+    ASSERT_EQ(ev_expect("cancelSendRlst", "t1", T)->i[0], CRVIDEOSDK_NOT_LOGIN);
+
+    /* Login failures: no address, nothing listening, wrong password. */
+    crvideo_setServerAddr("");
+    crvideomgr_login(h_acnt(), h_pswd(), "n", "api-u", "", "L1");
+    ASSERT_EQ(ev_expect("loginFail", "L1", T)->i[0], CRVIDEOSDK_NO_SERVERINFO);
+    crvideo_setServerAddr("127.0.0.1:1");
+    crvideomgr_login(h_acnt(), h_pswd(), "n", "api-u", "", "L2");
+    ASSERT_EQ(ev_expect("loginFail", "L2", T)->i[0], CRVIDEOSDK_CREATE_CONN_FAILED);
+    crvideo_setServerAddr(h_addr());
+    crvideomgr_login(h_acnt(), "00000000000000000000000000000000", "n", "api-u", "", "L3");
+    ASSERT_EQ(ev_expect("loginFail", "L3", T)->i[0], CRVIDEOSDK_ANCTPSWD_ERR);
+    crvideomgr_login("no-such-enterprise", h_pswd(), "n", "api-u", "", "L4");
+    ASSERT_EQ(ev_expect("loginFail", "L4", T)->i[0], CRVIDEOSDK_ANCTPSWD_ERR);
+
+    crvideo_uninit();
+    crvideo_uninit();
+    /* The log is under sdkDatSavePath. */
+    char log[700];
+    snprintf(log, sizeof log, "%s/crvideomgr.log", dir);
+    struct stat st;
+    ASSERT_EQ(stat(log, &st), 0);
+    ASSERT_GT(st.st_size, 0);
+}
+
+/* ---- session: one user against the server --------------------------------- */
+
+static void role_session(void)
+{
+    pthread_t main_thread = pthread_self();
+    h_register();
+    h_init();
+    const char *me = h_uid("solo");
+    const char *uid = h_login(me);
+    ASSERT_STR_EQ(uid, me);
+
+    crvideomgr_login(h_acnt(), h_pswd(), "again", me, "", "L2");
+    ASSERT_EQ(ev_expect("loginFail", "L2", T)->i[0], CRVIDEOSDK_LOGINSTATE_ERROR);
+
+    crvideomgr_getUserStatus("gus");
+    ev_t *e = ev_expect("getUserStatusSuccess", NULL, T);
+    ASSERT_STR_EQ(e->s[1], "gus");
+    ASSERT_CONTAINS(e->s[0], me);
+    ASSERT_CONTAINS(e->s[0], "\"userStatus\"");
+
+    crvideomgr_startUserStatusNotify("sub");
+    ASSERT_EQ(ev_expect("startUserStatusNotifyRslt", "sub", T)->i[0], 0);
+    crvideomgr_setDNDStatus(7, "dnd");
+    ev_expect("setDNDStatusSuccess", "dnd", T);
+    e = ev_expect("notifyUserStatus", NULL, T);
+    ASSERT_CONTAINS(e->s[0], me);
+    ASSERT_CONTAINS(e->s[0], "\"DNDType\":7");
+    ASSERT_STR_EQ(e->s[1], "sub");
+    crvideomgr_stopUserStatusNotify("unsub");
+    ASSERT_EQ(ev_expect("stopUserStatusNotifyRslt", "unsub", T)->i[0], 0);
+    crvideomgr_setDNDStatus(0, "dnd0");
+    ev_expect("setDNDStatusSuccess", "dnd0", T);
+    ev_none("notifyUserStatus", 300);
+
+    /* Meetings. */
+    crvideomgr_createMeeting("weekly sync", 1, "cm");
+    e = ev_expect("createMeetingSuccess", NULL, T);
+    ASSERT_STR_EQ(e->s[1], "cm");
+    ASSERT_CONTAINS(e->s[0], "\"subject\":\"weekly sync\"");
+    ASSERT_CONTAINS(e->s[0], "\"creator\":");
+    char *idp = strstr(e->s[0], "\"ID\":");
+    ASSERT(idp != NULL);
+    int meetID = atoi(idp + 5);
+    ASSERT_GT(meetID, 0);
+    char *pw = strstr(e->s[0], "\"pswd\":\"");
+    ASSERT(pw != NULL);
+    ASSERT_EQ(strcspn(pw + 8, "\""), 6);
+    char longsubj[52];
+    memset(longsubj, 'x', 51);
+    longsubj[51] = 0;
+    crvideomgr_createMeeting(longsubj, 0, "cm-long");
+    ASSERT_EQ(ev_expect("createMeetingFail", "cm-long", T)->i[0], CRVIDEOSDK_PARAM_ERR);
+    crvideomgr_createMeeting("ok", 2, "cm-pswd");
+    ASSERT_EQ(ev_expect("createMeetingFail", "cm-pswd", T)->i[0], CRVIDEOSDK_PARAM_ERR);
+    crvideomgr_getMeetings("gm");
+    e = ev_expect("getMeetingsSuccess", NULL, T);
+    ASSERT_STR_EQ(e->s[1], "gm");
+    ASSERT(e->s[0][0] == '[');
+    char want[64];
+    snprintf(want, sizeof want, "\"ID\":%d", meetID);
+    ASSERT_CONTAINS(e->s[0], want);
+    crvideomgr_destroyMeeting(meetID, "dm");
+    ASSERT_EQ(ev_expect("destroyMeetingRslt", "dm", T)->i[0], 0);
+    crvideomgr_destroyMeeting(meetID, "dm2");
+    ASSERT_EQ(ev_expect("destroyMeetingRslt", "dm2", T)->i[0], CRVIDEOSDK_MEETNOTEXIST);
+
+    /* Calls that fail. */
+    char *id = crvideomgr_call(me, "", "", "self");
+    e = ev_expect("callFail", id, T);
+    ASSERT_EQ(e->i[0], CRVIDEOSDK_PARAM_ERR);
+    ASSERT_STR_EQ(e->s[1], "self");
+    crvideo_free(id);
+    id = crvideomgr_call(h_uid("nobody"), "", "", "off");
+    ASSERT_EQ(ev_expect("callFail", id, T)->i[0], CRVIDEOSDK_ERR_OFFLINE);
+    crvideo_free(id);
+    char big[9000];
+    memset(big, 'e', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    id = crvideomgr_call(h_uid("nobody"), "", big, "big");
+    ASSERT_EQ(ev_expect("callFail", id, T)->i[0], CRVIDEOSDK_PARAM_ERR);
+    crvideo_free(id);
+    crvideomgr_acceptCall("no-such-call", "", "", "ac");
+    e = ev_expect("acceptCallFail", "no-such-call", T);
+    ASSERT_EQ(e->i[0], CRVIDEOSDK_INVALID_CALLID);
+    ASSERT_STR_EQ(e->s[1], "ac");
+    crvideomgr_rejectCall("no-such-call", "", "rc");
+    ASSERT_EQ(ev_expect("rejectCallFail", "no-such-call", T)->i[0], CRVIDEOSDK_INVALID_CALLID);
+    crvideomgr_hungupCall("no-such-call", "", "hc");
+    ASSERT_EQ(ev_expect("hungupCallFail", "no-such-call", T)->i[0], CRVIDEOSDK_INVALID_CALLID);
+    id = crvideomgr_callMoreParty(h_uid("nobody"), "", "", "cmp");
+    e = ev_expect("callMorePartyRslt", id, T);
+    ASSERT_EQ(e->i[0], CRVIDEOSDK_INVALID_CALLID);
+    ASSERT_STR_EQ(e->s[1], "cmp");
+    crvideo_free(id);
+    crvideomgr_cancelCallMoreParty("no-such-invite", "", "ccmp");
+    ASSERT_EQ(ev_expect("cancelCallMorePartyRslt", "no-such-invite", T)->i[0], CRVIDEOSDK_INVALID_CALLID);
+
+    /* Transfers that fail. */
+    id = crvideomgr_sendCmd(h_uid("nobody"), "aGVsbG8=");
+    e = ev_expect("sendCmdRlst", id, T);
+    ASSERT_EQ(e->i[0], CRVIDEOSDK_SENDDATA_TARGETINVALID);
+    ASSERT_STR_EQ(e->s[1], "");
+    crvideo_free(id);
+    id = crvideomgr_sendCmd(h_uid("nobody"), "%%% not base64 %%%");
+    ASSERT_EQ(ev_expect("sendCmdRlst", id, T)->i[0], CRVIDEOSDK_BASE64_COV_ERR);
+    crvideo_free(id);
+    unsigned char *raw = pattern(51 * 1024, 1);
+    char *enc = b64(raw, 51 * 1024);
+    id = crvideomgr_sendCmd(h_uid("nobody"), enc);
+    ASSERT_EQ(ev_expect("sendCmdRlst", id, T)->i[0], CRVIDEOSDK_SENDCMD_LARGE);
+    crvideo_free(id);
+    free(raw);
+    free(enc);
+    id = crvideomgr_sendBuffer(h_uid("nobody"), "aGVsbG8=");
+    ASSERT_EQ(ev_expect("sendBufferRlst", id, T)->i[0], CRVIDEOSDK_SENDDATA_TARGETINVALID);
+    crvideo_free(id);
+    id = crvideomgr_sendFile(h_uid("nobody"), "/no/such/file");
+    e = ev_expect("sendFileRlst", id, T);
+    ASSERT_EQ(e->i[0], CRVIDEOSDK_FILE_NOT_EXIST);
+    ASSERT_STR_EQ(e->s[1], "/no/such/file");
+    crvideo_free(id);
+    crvideomgr_cancelSend("no-such-task");
+    e = ev_expect("cancelSendRlst", "no-such-task", T);
+    ASSERT_EQ(e->i[0], CRVIDEOSDK_TRANSID_INVALID);
+
+    /* Logout, then NOT_LOGIN, then log in again without uninit. */
+    crvideomgr_logout();
+    crvideomgr_getUserStatus("after");
+    ASSERT_EQ(ev_expect("getUserStatusFail", "after", T)->i[0], CRVIDEOSDK_NOT_LOGIN);
+    h_login(me);
+    crvideomgr_logout();
+    check_one_thread(main_thread);
+    crvideo_uninit();
+}
+
+/* ---- call: two users -------------------------------------------------------- */
+
+#define MEET "{\"ID\":42,\"subject\":\"s\"}"
+
+static void role_call_a(void)
+{
+    pthread_t main_thread = pthread_self();
+    h_register();
+    h_init();
+    free(h_wait_post("b-ready", T));
+    const char *b = h_uid("b");
+    h_login(h_uid("a"));
+
+    /* 1: accepted, 601 while connected, hung up by the caller. */
+    char *id = crvideomgr_call(b, MEET, "hello", "c1");
+    ev_t *e = ev_expect("callSuccess", id, T);
+    ASSERT_STR_EQ(e->s[1], "c1");
+    e = ev_expect("notifyCallAccepted", id, T);
+    ASSERT_STR_EQ(e->s[1], "welcome");
+    ASSERT_STR_EQ(e->s[2], "{\"ID\":43}");
+    char *id2 = crvideomgr_call(b, "", "", "c1b");
+    ASSERT_EQ(ev_expect("callFail", id2, T)->i[0], CRVIDEOSDK_ERR_CALL_EXIST);
+    crvideo_free(id2);
+    crvideomgr_hungupCall(id, "bye", "h1");
+    ASSERT_STR_EQ(ev_expect("hungupCallSuccess", id, T)->s[1], "h1");
+    crvideomgr_hungupCall(id, "", "h2");
+    ASSERT_EQ(ev_expect("hungupCallFail", id, T)->i[0], CRVIDEOSDK_INVALID_CALLID);
+    crvideo_free(id);
+
+    /* 2: rejected. */
+    free(h_wait_post("b-1", T));
+    id = crvideomgr_call(b, "", "ext2", "c2");
+    ev_expect("callSuccess", id, T);
+    e = ev_expect("notifyCallRejected", id, T);
+    ASSERT_EQ(e->i[0], CRVIDEOSDK_ERR_REFUSE);
+    ASSERT_STR_EQ(e->s[1], "no thanks");
+    crvideo_free(id);
+
+    /* 3: no answer within the server's ring timeout (1 s in tests). */
+    free(h_wait_post("b-2", T));
+    id = crvideomgr_call(b, "", "", "c3");
+    ev_expect("callSuccess", id, T);
+    e = ev_expect("notifyCallRejected", id, T);
+    ASSERT_EQ(e->i[0], CRVIDEOSDK_ERR_NOANSWER);
+    ASSERT_STR_EQ(e->s[1], "");
+    crvideo_free(id);
+
+    /* 4: callee hangs up a connected call. */
+    free(h_wait_post("b-3", T));
+    id = crvideomgr_call(b, "", "", "c4");
+    ev_expect("notifyCallAccepted", id, T);
+    ASSERT_STR_EQ(ev_expect("notifyCallHungup", id, T)->s[1], "callee bye");
+    crvideo_free(id);
+
+    /* 5: do-not-disturb. */
+    free(h_wait_post("b-dnd", T));
+    id = crvideomgr_call(b, "", "", "c5");
+    ASSERT_EQ(ev_expect("callFail", id, T)->i[0], CRVIDEOSDK_ERR_BUSY);
+    crvideo_free(id);
+    h_post("a-done", "");
+    crvideomgr_logout();
+    check_one_thread(main_thread);
+    crvideo_uninit();
+}
+
+static void role_call_b(void)
+{
+    h_register();
+    h_init();
+    h_login(h_uid("b"));
+    crvideomgr_startUserStatusNotify("watch");
+    ev_expect("startUserStatusNotifyRslt", "watch", T);
+    h_post("b-ready", "");
+    const char *a = h_uid("a");
+
+    ev_t *e = ev_expect("notifyCallIn", NULL, T);
+    ASSERT_STR_EQ(e->s[1], MEET);
+    ASSERT_STR_EQ(e->s[2], a);
+    ASSERT_STR_EQ(e->s[3], "hello");
+    char call1[256];
+    snprintf(call1, sizeof call1, "%s", e->s[0]);
+    crvideomgr_acceptCall(call1, "{\"ID\":43}", "welcome", "acc");
+    ASSERT_STR_EQ(ev_expect("acceptCallSuccess", call1, T)->s[1], "acc");
+    ASSERT_STR_EQ(ev_expect("notifyCallHungup", call1, T)->s[1], "bye");
+    /* A's status went online, then busy, then idle: seen through the subscription. */
+    e = ev_expect("notifyUserStatus", NULL, T);
+    ASSERT_STR_EQ(e->s[1], "watch");
+    h_post("b-1", "");
+
+    e = ev_expect("notifyCallIn", NULL, T);
+    ASSERT_STR_EQ(e->s[3], "ext2");
+    char call2[256];
+    snprintf(call2, sizeof call2, "%s", e->s[0]);
+    crvideomgr_rejectCall(call2, "no thanks", "rej");
+    ASSERT_STR_EQ(ev_expect("rejectCallSuccess", call2, T)->s[1], "rej");
+    crvideomgr_acceptCall(call2, "", "", "late");
+    ASSERT_EQ(ev_expect("acceptCallFail", call2, T)->i[0], CRVIDEOSDK_INVALID_CALLID);
+    h_post("b-2", "");
+
+    e = ev_expect("notifyCallIn", NULL, T);
+    char call3[256];
+    snprintf(call3, sizeof call3, "%s", e->s[0]);
+    ASSERT_STR_EQ(ev_expect("notifyCallHungup", call3, T)->s[1], ""); /* ring timeout */
+    h_post("b-3", "");
+
+    e = ev_expect("notifyCallIn", NULL, T);
+    char call4[256];
+    snprintf(call4, sizeof call4, "%s", e->s[0]);
+    crvideomgr_acceptCall(call4, "", "", "");
+    ev_expect("acceptCallSuccess", call4, T);
+    crvideomgr_hungupCall(call4, "callee bye", "hb");
+    ev_expect("hungupCallSuccess", call4, T);
+
+    crvideomgr_setDNDStatus(1, "dnd");
+    ev_expect("setDNDStatusSuccess", "dnd", T);
+    h_post("b-dnd", "");
+    free(h_wait_post("a-done", T));
+    crvideomgr_logout();
+    crvideo_uninit();
+}
+
+/* ---- moreparty: three users --------------------------------------------------- */
+
+static void role_mp_a(void)
+{
+    h_register();
+    h_init();
+    free(h_wait_post("b-ready", T));
+    free(h_wait_post("c-ready", T));
+    h_login(h_uid("a"));
+    const char *b = h_uid("b"), *c = h_uid("c");
+    char *call = crvideomgr_call(b, "", "", "");
+    ev_expect("notifyCallAccepted", call, T);
+
+    /* Invite 1: rejected. */
+    char *inv = crvideomgr_callMoreParty(c, MEET, "join us", "mp1");
+    ev_t *e = ev_expect("callMorePartyRslt", inv, T);
+    ASSERT_EQ(e->i[0], 0);
+    ASSERT_STR_EQ(e->s[1], "mp1");
+    ASSERT_EQ(ev_expect("notifyCallMorePartyStatus", inv, T)->i[0], 0);
+    ASSERT_EQ(ev_expect("notifyCallMorePartyStatus", inv, T)->i[0], 2);
+    crvideo_free(inv);
+
+    /* Invite 2: cancelled while ringing. */
+    inv = crvideomgr_callMoreParty(c, "", "", "mp2");
+    ASSERT_EQ(ev_expect("notifyCallMorePartyStatus", inv, T)->i[0], 0);
+    crvideomgr_cancelCallMoreParty(inv, "never mind", "cancel");
+    e = ev_expect("cancelCallMorePartyRslt", inv, T);
+    ASSERT_EQ(e->i[0], 0);
+    ASSERT_STR_EQ(e->s[1], "cancel");
+    crvideomgr_cancelCallMoreParty(inv, "", "again");
+    ASSERT_EQ(ev_expect("cancelCallMorePartyRslt", inv, T)->i[0], CRVIDEOSDK_INVALID_CALLID);
+    crvideo_free(inv);
+
+    /* Invite 3: accepted, then hung up by the invitee. */
+    inv = crvideomgr_callMoreParty(c, "", "", "mp3");
+    ASSERT_EQ(ev_expect("notifyCallMorePartyStatus", inv, T)->i[0], 0);
+    ASSERT_EQ(ev_expect("notifyCallMorePartyStatus", inv, T)->i[0], 1);
+    ASSERT_EQ(ev_expect("notifyCallMorePartyStatus", inv, T)->i[0], 4);
+    crvideo_free(inv);
+
+    /* The original call is unaffected. */
+    crvideomgr_hungupCall(call, "", "");
+    ev_expect("hungupCallSuccess", call, T);
+    crvideo_free(call);
+    h_post("a-done", "");
+    crvideomgr_logout();
+    crvideo_uninit();
+}
+
+static void role_mp_b(void)
+{
+    h_register();
+    h_init();
+    h_login(h_uid("b"));
+    h_post("b-ready", "");
+    ev_t *e = ev_expect("notifyCallIn", NULL, T);
+    crvideomgr_acceptCall(e->s[0], "", "", "");
+    ev_expect("notifyCallHungup", e->s[0], T);
+    free(h_wait_post("a-done", T));
+    crvideomgr_logout();
+    crvideo_uninit();
+}
+
+static void role_mp_c(void)
+{
+    h_register();
+    h_init();
+    h_login(h_uid("c"));
+    h_post("c-ready", "");
+    const char *a = h_uid("a");
+    ev_t *e = ev_expect("notifyCallIn", NULL, T);
+    ASSERT_STR_EQ(e->s[1], MEET);
+    ASSERT_STR_EQ(e->s[2], a);
+    ASSERT_STR_EQ(e->s[3], "join us");
+    crvideomgr_rejectCall(e->s[0], "", "");
+    ev_expect("rejectCallSuccess", e->s[0], T);
+
+    e = ev_expect("notifyCallIn", NULL, T);
+    ASSERT_STR_EQ(ev_expect("notifyCallHungup", e->s[0], T)->s[1], "never mind");
+
+    e = ev_expect("notifyCallIn", NULL, T);
+    crvideomgr_acceptCall(e->s[0], "", "", "");
+    ev_expect("acceptCallSuccess", e->s[0], T);
+    crvideomgr_hungupCall(e->s[0], "", "");
+    ev_expect("hungupCallSuccess", e->s[0], T);
+    free(h_wait_post("a-done", T));
+    crvideomgr_logout();
+    crvideo_uninit();
+}
+
+/* ---- transfer: sendCmd, sendBuffer, sendFile, cancelSend ------------------------ */
+
+#define BUF_LEN (3 * 1024 * 1024 + 17)
+#define FILE_LEN (2 * 1024 * 1024 + 5)
+#define BIG_FILE_LEN (64L * 1024 * 1024)
+
+static void role_xfer_a(void)
+{
+    h_register();
+    h_init();
+    free(h_wait_post("b-ready", T));
+    h_login(h_uid("a"));
+    const char *b = h_uid("b");
+
+    char *id = crvideomgr_sendCmd(b, "aGVsbG8gYm9i");
+    ev_t *e = ev_expect("sendCmdRlst", id, T);
+    ASSERT_EQ(e->i[0], 0);
+    ASSERT_STR_EQ(e->s[1], "");
+    crvideo_free(id);
+
+    unsigned char *raw = pattern(BUF_LEN, 7);
+    char *enc = b64(raw, BUF_LEN);
+    id = crvideomgr_sendBuffer(b, enc);
+    free(enc);
+    free(raw);
+    ASSERT_EQ(ev_expect("sendBufferRlst", id, 30000)->i[0], 0);
+    int progress = 0, last = -1;
+    for (ev_t *p; (p = ev_wait("sendProgress", id, 0)) != NULL; progress++) {
+        ASSERT_EQ(p->i[1], BUF_LEN);
+        ASSERT_GE(p->i[0], last);
+        ASSERT_LT(p->seq, ev_total() + 1);
+        last = p->i[0];
+    }
+    ASSERT_GE(progress, 2);
+    ASSERT_EQ(last, BUF_LEN);
+    crvideo_free(id);
+
+    char path[600];
+    snprintf(path, sizeof path, "%s/xfer-%d.bin", getenv("CRV_TMP"), (int)getpid());
+    raw = pattern(FILE_LEN, 9);
+    FILE *f = fopen(path, "wb");
+    ASSERT(f != NULL);
+    ASSERT_EQ(fwrite(raw, 1, FILE_LEN, f), FILE_LEN);
+    fclose(f);
+    char sum[64];
+    snprintf(sum, sizeof sum, "%llu", fnv(raw, FILE_LEN));
+    free(raw);
+    h_post("file-sum", sum);
+    id = crvideomgr_sendFile(b, path);
+    e = ev_expect("sendFileRlst", id, 30000);
+    ASSERT_EQ(e->i[0], 0);
+    ASSERT_STR_EQ(e->s[1], path);
+    ASSERT(ev_wait("sendProgress", id, 0) != NULL);
+    crvideo_free(id);
+
+    /* Cancel a large transfer right away: either the cancel wins (0, the receiver
+     * gets notifyCancelSend, no sendFileRlst) or the transfer had finished (1104). */
+    free(h_wait_post("b-got-file", 30000));
+    snprintf(path, sizeof path, "%s/xfer-big-%d.bin", getenv("CRV_TMP"), (int)getpid());
+    int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+    ASSERT(fd >= 0);
+    ASSERT_EQ(ftruncate(fd, BIG_FILE_LEN), 0);
+    close(fd);
+    id = crvideomgr_sendFile(b, path);
+    crvideomgr_cancelSend(id);
+    e = ev_expect("cancelSendRlst", id, T);
+    if (e->i[0] == 0) {
+        ev_none("sendFileRlst", 500);
+        h_post("cancel", "0");
+    } else {
+        ASSERT_EQ(e->i[0], CRVIDEOSDK_TRANSID_INVALID);
+        ASSERT_EQ(ev_expect("sendFileRlst", id, T)->i[0], 0);
+        h_post("cancel", "1104");
+    }
+    h_report("cancelSend of a 64 MiB file right after sendFile: %s", e->i[0] == 0 ? "cancelled in flight" : "had already finished");
+    crvideo_free(id);
+    unlink(path);
+    free(h_wait_post("b-done", 30000));
+    crvideomgr_logout();
+    crvideo_uninit();
+}
+
+static void role_xfer_b(void)
+{
+    h_register();
+    h_init();
+    h_login(h_uid("b"));
+    h_post("b-ready", "");
+    const char *a = h_uid("a");
+    ev_t *e = ev_expect("notifyCmdData", a, T);
+    ASSERT_STR_EQ(e->s[1], "aGVsbG8gYm9i");
+
+    e = ev_expect("notifyBufferData", a, 30000);
+    unsigned char *raw = pattern(BUF_LEN, 7);
+    char *enc = b64(raw, BUF_LEN);
+    ASSERT_EQ(strlen(e->s[1]), strlen(enc));
+    ASSERT(strcmp(e->s[1], enc) == 0);
+    free(enc);
+    free(raw);
+
+    e = ev_expect("notifyFileData", a, 30000);
+    char *sum = h_wait_post("file-sum", T);
+    long size;
+    char got[64];
+    snprintf(got, sizeof got, "%llu", fnv_file(e->s[1], &size));
+    ASSERT_EQ(size, FILE_LEN);
+    ASSERT_STR_EQ(got, sum);
+    ASSERT(strchr(e->s[2], '/') == NULL);
+    ASSERT(strncmp(e->s[2], "xfer-", 5) == 0);
+    ASSERT_EQ(unlink(e->s[1]), 0);
+    free(sum);
+    h_post("b-got-file", "");
+
+    char *outcome = h_wait_post("cancel", 30000);
+    if (strcmp(outcome, "0") == 0) {
+        ev_expect("notifyCancelSend", NULL, T);
+        ev_none("notifyFileData", 300);
+    } else {
+        e = ev_expect("notifyFileData", a, 30000);
+        unlink(e->s[1]);
+    }
+    free(outcome);
+    h_post("b-done", "");
+    crvideomgr_logout();
+    crvideo_uninit();
+}
+
+/* ---- kick: the same user logs in twice ----------------------------------------- */
+
+static void role_kick_1(void)
+{
+    h_register();
+    h_init();
+    h_login(h_uid("same"));
+    h_post("first-in", "");
+    ASSERT_EQ(ev_expect("lineOff", NULL, T)->i[0], CRVIDEOSDK_KICKOUT_BY_RELOGIN);
+    /* After lineOff the user may log in again without uninit; now the other goes. */
+    h_login(h_uid("same"));
+    free(h_wait_post("second-off", T));
+    crvideomgr_logout();
+    crvideo_uninit();
+}
+
+static void role_kick_2(void)
+{
+    h_register();
+    h_init();
+    free(h_wait_post("first-in", T));
+    h_login(h_uid("same"));
+    ASSERT_EQ(ev_expect("lineOff", NULL, T)->i[0], CRVIDEOSDK_KICKOUT_BY_RELOGIN);
+    h_post("second-off", "");
+    crvideo_uninit();
+}
+
+/* ---- reentrant: API calls, logout, login and uninit from inside callbacks -------- */
+
+static volatile int hook_step;
+static volatile int uninit_returned;
+
+static void reentrant_hook(const ev_t *e)
+{
+    if (strcmp(e->name, "loginSuccess") == 0 && strcmp(e->s[1], "first") == 0) {
+        /* Logout and log in again from inside the callback. */
+        crvideomgr_logout();
+        crvideomgr_login(h_acnt(), h_pswd(), "n", e->s[0], "", "second");
+        hook_step = 1;
+    } else if (strcmp(e->name, "loginSuccess") == 0 && strcmp(e->s[1], "second") == 0) {
+        /* A request whose result would come later, then uninit inside the callback:
+         * it must return, and no callback may run afterwards. */
+        crvideomgr_getUserStatus("lost");
+        char *id = crvideomgr_sendCmd("x", "aGk=");
+        crvideo_free(id);
+        crvideo_uninit();
+        uninit_returned = 1;
+        hook_step = 2;
+    } else if (strcmp(e->name, "loginSuccess") == 0 && strcmp(e->s[1], "third") == 0) {
+        /* uninit, init and login again, all inside one callback. */
+        crvideo_uninit();
+        char dir[600];
+        snprintf(dir, sizeof dir, "%s/sdk-reentrant-b-%d", getenv("CRV_TMP"), (int)getpid());
+        ASSERT_EQ(crvideo_init(dir), CRVIDEOSDK_NOERR);
+        crvideo_setServerAddr(h_addr());
+        crvideomgr_login(h_acnt(), h_pswd(), "n", e->s[0], "", "fourth");
+        hook_step = 3;
+    } else if (strcmp(e->name, "getUserStatusSuccess") == 0 && strcmp(e->s[1], "cb-swap") == 0) {
+        /* Re-register from inside a callback, and poll (which does not nest). */
+        ASSERT_EQ(crvideo_poll(0), 0);
+        h_register();
+    }
+}
+
+static void role_reentrant(void)
+{
+    h_register();
+    h_init();
+    ev_hook = reentrant_hook;
+    const char *me = h_uid("r");
+    crvideomgr_login(h_acnt(), h_pswd(), "n", me, "", "first");
+    ev_expect("loginSuccess", NULL, T);
+    ev_expect("loginSuccess", NULL, T);
+    long t0 = h_now_ms();
+    while (!uninit_returned && h_now_ms() - t0 < T)
+        h_sleep_ms(5);
+    ASSERT_EQ(uninit_returned, 1);
+    int before = ev_total();
+    ev_none("getUserStatusSuccess", 500);
+    ev_none("sendCmdRlst", 1);
+    ASSERT_EQ(ev_total(), before);
+    ASSERT_EQ(crvideo_poll(0), -CRVIDEOSDK_NOT_INIT);
+
+    /* A new init after an uninit inside a callback works. */
+    h_init();
+    crvideomgr_login(h_acnt(), h_pswd(), "n", me, "", "third");
+    ev_expect("loginSuccess", NULL, T); /* third: its hook re-inits and logs in */
+    ev_t *e = ev_expect("loginSuccess", NULL, T);
+    ASSERT_STR_EQ(e->s[1], "fourth");
+    ASSERT_EQ(hook_step, 3);
+    crvideomgr_getUserStatus("cb-swap");
+    ev_expect("getUserStatusSuccess", NULL, T);
+    crvideomgr_getUserStatus("after-swap");
+    ASSERT_STR_EQ(ev_expect("getUserStatusSuccess", NULL, T)->s[1], "after-swap");
+    ev_hook = NULL;
+    crvideomgr_logout();
+    crvideo_uninit();
+}
+
+/* ---- poll: callbacks on the application's thread --------------------------------- */
+
+static volatile int poll_nested = -1;
+static volatile int poll_uninit_done;
+
+static void poll_hook(const ev_t *e)
+{
+    if (strcmp(e->name, "getUserStatusSuccess") != 0)
+        return;
+    if (strcmp(e->s[1], "nest") == 0)
+        poll_nested = crvideo_poll(0);
+    else if (strcmp(e->s[1], "bye") == 0) {
+        crvideomgr_getUserStatus("never");
+        crvideo_uninit();
+        poll_uninit_done = 1;
+    }
+}
+
+static int fd_readable(int ms)
+{
+    struct pollfd p = {crvideo_pollFd(), POLLIN, 0};
+    return poll(&p, 1, ms) == 1 && (p.revents & POLLIN);
+}
+
+static void role_poll(void)
+{
+    pthread_t main_thread = pthread_self();
+    h_register();
+    ASSERT_EQ(crvideo_setPollMode(1), CRVIDEOSDK_NOERR); /* before init: kept */
+    h_set_poll(1);
+    h_init();
+    ev_hook = poll_hook;
+    h_login(h_uid("p"));
+    unsigned long first;
+    ASSERT_EQ(ev_threads(&first), 1);
+    ASSERT(first == (unsigned long)main_thread);
+
+    /* Nothing runs unless polled; the fd says when to. */
+    ASSERT_EQ(crvideo_poll(0), 0);
+    ASSERT(!fd_readable(0));
+    int before = ev_total();
+    crvideomgr_getUserStatus("g1");
+    crvideomgr_getUserStatus("g2");
+    crvideomgr_getUserStatus("g3");
+    long t0 = h_now_ms();
+    while (h_now_ms() - t0 < 300)
+        h_sleep_ms(10); /* all three replies are queued by now, none has run */
+    ASSERT_EQ(ev_total(), before);
+    ASSERT(fd_readable(T));
+    ASSERT_EQ(crvideo_poll(1), 1);
+    ASSERT_STR_EQ(ev_expect("getUserStatusSuccess", NULL, 0)->s[1], "g1");
+    ASSERT(fd_readable(0)); /* two still pending */
+    ASSERT_EQ(crvideo_poll(-1), 2);
+    ASSERT_STR_EQ(ev_expect("getUserStatusSuccess", NULL, 0)->s[1], "g2");
+    ASSERT_STR_EQ(ev_expect("getUserStatusSuccess", NULL, 0)->s[1], "g3");
+    ASSERT(!fd_readable(0));
+
+    /* crvideo_poll inside a callback does not nest. */
+    crvideomgr_getUserStatus("nest");
+    ASSERT_STR_EQ(ev_expect("getUserStatusSuccess", NULL, T)->s[1], "nest");
+    ASSERT_EQ(poll_nested, 0);
+
+    /* Switch to thread mode and back: no event lost, right thread each time. */
+    ASSERT_EQ(ev_threads(&first), 1);
+    crvideo_setPollMode(0);
+    h_set_poll(0);
+    crvideomgr_getUserStatus("threaded");
+    ev_t *e = ev_expect("getUserStatusSuccess", NULL, T);
+    ASSERT_STR_EQ(e->s[1], "threaded");
+    ASSERT(e->thread != (unsigned long)main_thread);
+    crvideo_setPollMode(1);
+    h_set_poll(1);
+    crvideomgr_getUserStatus("polled");
+    e = ev_expect("getUserStatusSuccess", NULL, T);
+    ASSERT_STR_EQ(e->s[1], "polled");
+    ASSERT(e->thread == (unsigned long)main_thread);
+
+    /* uninit inside a polled callback. */
+    crvideomgr_getUserStatus("bye");
+    ASSERT_STR_EQ(ev_expect("getUserStatusSuccess", NULL, T)->s[1], "bye");
+    ASSERT_EQ(poll_uninit_done, 1);
+    ASSERT_EQ(crvideo_poll(0), -CRVIDEOSDK_NOT_INIT);
+    h_set_poll(0);
+    ev_none("getUserStatusSuccess", 300);
+    ev_hook = NULL;
+
+    /* Poll mode survives uninit; a new init works in it. */
+    h_set_poll(1);
+    h_init();
+    h_login(h_uid("p"));
+    crvideomgr_logout();
+    crvideo_uninit();
+    crvideo_setPollMode(0);
+}
+
+/* ---- misuse: NULL, huge and garbage arguments, wrong order, races -------------- */
+
+static volatile int stress_stop;
+
+static void *stress(void *arg)
+{
+    (void)arg;
+    while (!stress_stop) {
+        crvideomgr_getUserStatus(NULL);
+        crvideomgr_setDNDStatus(-1, NULL);
+        char *id = crvideomgr_call(NULL, NULL, NULL, NULL);
+        crvideo_free(id);
+        id = crvideomgr_sendCmd(NULL, NULL);
+        crvideo_free(id);
+        crvideomgr_cancelSend(NULL);
+        crvideo_setServerAddr(h_addr());
+        crvideo_poll(3);
+    }
+    return NULL;
+}
+
+static void role_misuse(void)
+{
+    h_register();
+    /* Everything with NULL, before init. */
+    crvideo_setServerAddr(NULL);
+    crvideomgr_login(NULL, NULL, NULL, NULL, NULL, NULL);
+    crvideomgr_logout();
+    crvideomgr_setDNDStatus(0, NULL);
+    crvideomgr_getUserStatus(NULL);
+    crvideomgr_startUserStatusNotify(NULL);
+    crvideomgr_stopUserStatusNotify(NULL);
+    crvideomgr_createMeeting(NULL, 0, NULL);
+    crvideomgr_destroyMeeting(0, NULL);
+    crvideomgr_getMeetings(NULL);
+    ASSERT(crvideomgr_call(NULL, NULL, NULL, NULL) == NULL);
+    crvideomgr_acceptCall(NULL, NULL, NULL, NULL);
+    crvideomgr_rejectCall(NULL, NULL, NULL);
+    crvideomgr_hungupCall(NULL, NULL, NULL);
+    ASSERT(crvideomgr_callMoreParty(NULL, NULL, NULL, NULL) == NULL);
+    crvideomgr_cancelCallMoreParty(NULL, NULL, NULL);
+    ASSERT(crvideomgr_sendCmd(NULL, NULL) == NULL);
+    ASSERT(crvideomgr_sendBuffer(NULL, NULL) == NULL);
+    ASSERT(crvideomgr_sendFile(NULL, NULL) == NULL);
+    crvideomgr_cancelSend(NULL);
+    crvideo_free(NULL);
+    crvideo_uninit();
+    ASSERT_EQ(crvideo_poll(INT_MIN), -CRVIDEOSDK_NOT_INIT);
+
+    h_init();
+    /* NULL login: an empty enterprise is refused, nothing crashes. */
+    crvideomgr_login(NULL, NULL, NULL, NULL, NULL, NULL);
+    ev_t *e = ev_expect("loginFail", "", T);
+    ASSERT_NE(e->i[0], 0);
+    /* Huge strings: a 16 MiB nickname is refused with PARAM_ERR. */
+    size_t huge = 16u << 20;
+    char *h = malloc(huge + 1);
+    memset(h, 'n', huge);
+    h[huge] = 0;
+    crvideomgr_login(h_acnt(), h_pswd(), h, "m", "", "huge");
+    ASSERT_EQ(ev_expect("loginFail", "huge", T)->i[0], CRVIDEOSDK_PARAM_ERR);
+
+    h_login(h_uid("m"));
+    /* NULL everywhere while logged in: each still gets its one result. */
+    crvideomgr_setDNDStatus(0, NULL);
+    ev_expect("setDNDStatusSuccess", "", T);
+    crvideomgr_createMeeting(NULL, 0, NULL);
+    ASSERT_STR_EQ(ev_expect("createMeetingSuccess", NULL, T)->s[1], ""); /* "" is a valid subject */
+    crvideomgr_destroyMeeting(-1, NULL);
+    ASSERT_EQ(ev_expect("destroyMeetingRslt", "", T)->i[0], CRVIDEOSDK_MEETNOTEXIST);
+    crvideomgr_createMeeting("x", -1, "neg");
+    ASSERT_EQ(ev_expect("createMeetingFail", "neg", T)->i[0], CRVIDEOSDK_PARAM_ERR);
+    char *id = crvideomgr_call(NULL, NULL, NULL, NULL);
+    ASSERT(id != NULL);
+    ASSERT_EQ(ev_expect("callFail", id, T)->i[0], CRVIDEOSDK_PARAM_ERR);
+    crvideo_free(id);
+    crvideomgr_acceptCall(NULL, NULL, NULL, NULL);
+    ASSERT_NE(ev_expect("acceptCallFail", "", T)->i[0], 0);
+    crvideomgr_hungupCall(NULL, NULL, NULL);
+    ASSERT_NE(ev_expect("hungupCallFail", "", T)->i[0], 0);
+    id = crvideomgr_call(h_uid("nobody"), "not json", h, "hugeext");
+    ASSERT_EQ(ev_expect("callFail", id, T)->i[0], CRVIDEOSDK_PARAM_ERR);
+    crvideo_free(id);
+    id = crvideomgr_call(h_uid("nobody"), h, "", "hugemeet");
+    ASSERT_EQ(ev_expect("callFail", id, T)->i[0], CRVIDEOSDK_PARAM_ERR);
+    crvideo_free(id);
+    id = crvideomgr_sendCmd(NULL, NULL);
+    ASSERT_NE(ev_expect("sendCmdRlst", id, T)->i[0], 0);
+    crvideo_free(id);
+    id = crvideomgr_sendFile(h_uid("nobody"), NULL);
+    ASSERT_NE(ev_expect("sendFileRlst", id, T)->i[0], 0);
+    crvideo_free(id);
+    memset(h, 'A', huge); /* valid base64, far over the sendCmd limit */
+    id = crvideomgr_sendCmd(h_uid("nobody"), h);
+    ASSERT_EQ(ev_expect("sendCmdRlst", id, T)->i[0], CRVIDEOSDK_SENDCMD_LARGE);
+    crvideo_free(id);
+    crvideomgr_cancelSend(NULL);
+    ASSERT_EQ(ev_expect("cancelSendRlst", "", T)->i[0], CRVIDEOSDK_TRANSID_INVALID);
+    free(h);
+
+    /* Wrong order: logout twice, init twice, uninit twice. */
+    crvideomgr_logout();
+    crvideomgr_logout();
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/x", getenv("CRV_TMP"));
+    ASSERT_EQ(crvideo_init(dir), CRVIDEOSDK_LOGINSTATE_ERROR);
+    crvideo_uninit();
+    crvideo_uninit();
+
+    /* Races: four threads hammer the API while the main thread inits and uninits. */
+    pthread_t th[4];
+    for (int k = 0; k < 4; k++)
+        ASSERT_EQ(pthread_create(&th[k], NULL, stress, NULL), 0);
+    for (int k = 0; k < 40; k++) {
+        h_init();
+        h_sleep_ms(5);
+        crvideo_setPollMode(k & 1);
+        h_sleep_ms(5);
+        crvideo_uninit();
+    }
+    stress_stop = 1;
+    for (int k = 0; k < 4; k++)
+        pthread_join(th[k], NULL);
+    crvideo_setPollMode(0);
+    /* Still fully usable. */
+    h_init();
+    h_login(h_uid("m"));
+    crvideomgr_logout();
+    crvideo_uninit();
+}
+
+/* ---- cycles: 1,000 x init/login/logout/uninit -------------------------------------- */
+
+static void role_cycles(void)
+{
+    int n = getenv("CRV_CYCLES") ? atoi(getenv("CRV_CYCLES")) : 1000;
+    int warm = n / 10;
+    long th0 = 0, rss0 = 0, fd0 = 0, thmax = 0;
+    const char *me = h_uid("cyc");
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/sdk-cycles-%d", getenv("CRV_TMP"), (int)getpid());
+    h_register();
+    crvideo_setServerAddr(h_addr());
+    long t0 = h_now_ms();
+    for (int k = 1; k <= n; k++) {
+        ASSERT_EQ(crvideo_init(dir), CRVIDEOSDK_NOERR);
+        h_login(me);
+        crvideomgr_logout();
+        crvideo_uninit();
+        ev_reset();
+        if (k == warm) {
+            th0 = h_threads();
+            rss0 = h_rss_kb();
+            fd0 = h_open_fds();
+        }
+        if (k > warm && h_threads() > thmax)
+            thmax = h_threads();
+    }
+    long th1 = h_threads(), rss1 = h_rss_kb(), fd1 = h_open_fds();
+    h_report("%d cycles in %ld ms; after %d warm-up cycles -> after %d: threads %ld -> %ld (max %ld), "
+             "RSS %ld -> %ld KiB (%+ld KiB), open fds %ld -> %ld",
+             n, h_now_ms() - t0, warm, n, th0, th1, thmax, rss0, rss1, rss1 - rss0, fd0, fd1);
+    ASSERT_LE(th1, th0 + 2);
+    ASSERT_LE(thmax, th0 + 4);
+    ASSERT_EQ(fd1, fd0);
+#if defined(__SANITIZE_ADDRESS__)
+    /* ASan keeps freed blocks in quarantine and every allocation stack in its stack
+     * depot, so RSS grows with the number of C allocations: only a loose bound here.
+     * The strict RSS bound is checked by the plain (non-ASan) build. */
+    h_report("(ASan build: RSS bound 48 MiB; the plain build checks 4 MiB)");
+    ASSERT_LE(rss1 - rss0, 48 * 1024);
+#else
+    ASSERT_LE(rss1 - rss0, 4 * 1024);
+#endif
+}
+
+/* ---- leak canary: proves the leak check can fail ----------------------------------- */
+
+static __attribute__((noinline)) void leak_ids(void)
+{
+    for (int k = 0; k < 16; k++) {
+        char *id = crvideomgr_sendCmd("nobody", "aGk="); /* returned ID never freed: a leak */
+        ASSERT(id != NULL);
+    }
+}
+
+static __attribute__((noinline)) void scrub_stack(void)
+{
+    volatile char buf[16384];
+    memset((char *)buf, 0, sizeof buf);
+}
+
+static void role_canary(void)
+{
+    h_register();
+    h_init();
+    leak_ids();
+    scrub_stack();
+    crvideo_uninit();
+}
+
+const scenario_t scenarios[] = {
+    {"api", "versions, codes, strerror, NOT_INIT, init misuse, NOT_LOGIN on every result, login errors", 1, {{"solo", role_api}}, 0, NULL},
+    {"session", "one user: login, DND, status, meetings, failing calls and transfers, logout, relogin", 1, {{"solo", role_session}}, 0, NULL},
+    {"call", "two users: accept, 601, hangup, reject, ring timeout, callee hangup, DND 602", 2, {{"a", role_call_a}, {"b", role_call_b}}, 0, NULL},
+    {"moreparty", "three users: invite rejected, cancelled, accepted and hung up", 3, {{"a", role_mp_a}, {"b", role_mp_b}, {"c", role_mp_c}}, 0, NULL},
+    {"transfer", "two users: sendCmd, 3 MiB sendBuffer, 2 MiB sendFile with progress, cancelSend", 2, {{"a", role_xfer_a}, {"b", role_xfer_b}}, 0, NULL},
+    {"kick", "same user twice: lineOff(10) to the older session, both ways", 2, {{"first", role_kick_1}, {"second", role_kick_2}}, 0, NULL},
+    {"reentrant", "logout+login, uninit, and uninit+init+login from inside callbacks", 1, {{"solo", role_reentrant}}, 0, NULL},
+    {"poll", "poll mode: callbacks on the caller's thread, pollFd, maxEvents, switching, uninit in a callback", 1, {{"solo", role_poll}}, 0, NULL},
+    {"misuse", "NULL everywhere, 16 MiB strings, wrong order, 4 threads racing init/uninit", 1, {{"solo", role_misuse}}, 0, NULL},
+    {"cycles", "1,000 init/login/logout/uninit cycles: threads, RSS and fds do not grow", 1, {{"solo", role_cycles}}, 600, NULL},
+    {NULL, NULL, 0, {{NULL, NULL}}, 0, NULL},
+};
+
+const scenario_t leak_canary = {"leak-canary", "an ID never freed must be reported by the leak checker", 1, {{"solo", role_canary}}, 0, "LeakSanitizer"};
+
+const scenario_t *find_scenario(const char *name)
+{
+    for (int k = 0; scenarios[k].name; k++)
+        if (strcmp(scenarios[k].name, name) == 0)
+            return &scenarios[k];
+    if (strcmp(name, leak_canary.name) == 0)
+        return &leak_canary;
+    return NULL;
+}
