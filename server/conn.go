@@ -41,12 +41,20 @@ func newConn(s *Server, ws *websocket.Conn) *conn {
 	}
 }
 
-// kill cuts the connection off at once, dropping what is queued: the writer
-// closes the socket, the reader then ends the session. Non-blocking, so it
+// Reasons for kill.
+const (
+	reasonShutdown     = "server shutting down"
+	reasonSlowConsumer = "slow consumer: more than 8 MiB of signaling queued"
+)
+
+// kill cuts the connection off at once, dropping what is queued: closing
+// the socket unblocks a writer stuck on a peer that does not read, and the
+// reader then ends the session. Closing a TCP socket does not block, so kill
 // may be called under any lock.
 func (c *conn) kill(reason string) {
 	c.killReason.CompareAndSwap(nil, &reason)
 	c.out.Close()
+	c.ws.NetConn().Close()
 }
 
 // closeAfterFlush makes the writer send everything already queued and then
@@ -63,7 +71,7 @@ func (c *conn) closeAfterFlush() {
 // cuts the slow consumer off. Non-blocking; may be called under any lock.
 func (c *conn) sendCtrl(f protocol.Frame) {
 	if err := c.out.PushCtrl(f); errors.Is(err, protocol.ErrOutboxFull) {
-		c.kill("slow consumer: more than 8 MiB of signaling queued")
+		c.kill(reasonSlowConsumer)
 	}
 }
 
@@ -132,6 +140,11 @@ func (c *conn) finish() {
 func (c *conn) writeLoop() {
 	defer c.srv.wg.Done()
 	defer c.ws.Close()
+	defer func() {
+		if r := c.killReason.Load(); r != nil && *r != reasonShutdown {
+			c.log.Warn("connection cut off", "reason", *r)
+		}
+	}()
 	pingEvery := c.srv.cfg.PingTimeout / 3
 	ticker := time.NewTicker(pingEvery)
 	defer ticker.Stop()
@@ -152,9 +165,6 @@ func (c *conn) writeLoop() {
 			continue
 		}
 		if c.out.Closed() {
-			if r := c.killReason.Load(); r != nil {
-				c.log.Warn("connection cut off", "reason", *r)
-			}
 			return
 		}
 		if c.flushClose.Load() {

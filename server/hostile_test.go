@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/binary"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -99,5 +100,39 @@ func TestSilentConnectionDies(t *testing.T) {
 		t.Errorf("silent connection declared dead after %v", el)
 	}
 	// alice, whose client answers pings, stays.
+	a.sync()
+}
+
+// TestSlowConsumerCutOff floods a receiver that never reads with sendCmd
+// frames: once more than 8 MiB of signaling is queued for it, the server
+// cuts it off, its session ends (pending cmds fail with 1000) and the
+// sender and everyone else carry on.
+func TestSlowConsumerCutOff(t *testing.T) {
+	s := newTestServer(t, nil)
+	a := login(t, s, "ent1", "alice")
+	a.req(protocol.Msg{Op: protocol.OpStartStatusNotify})
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+s.Addr()+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	m := loginMsg("ent1", "bob")
+	m.ID = 1
+	ws.WriteMessage(websocket.TextMessage, protocol.Encode(&m)) // and never read again
+	a.expect(protocol.PushUserStatus, func(m *protocol.Msg) bool { return m.User.UserID == "bob" && m.User.UserStatus == protocol.StatusIdle })
+
+	payload := make([]byte, protocol.MaxCmdBytes)
+	offline := func(m *protocol.Msg) bool {
+		return m.User.UserID == "bob" && m.User.UserStatus == protocol.StatusOffline
+	}
+	sent := 0
+	for ; sent < 2000 && a.count(protocol.PushUserStatus, offline) == 0; sent++ {
+		a.sendBin(protocol.Header{Type: protocol.FrameCmd, Task: "f" + strconv.Itoa(sent), Peer: "bob"}, payload)
+	}
+	a.expect(protocol.PushUserStatus, offline)
+	waitFor(t, waitTime, "sendRslt 1000", func() bool {
+		return a.count(protocol.PushSendRslt, func(m *protocol.Msg) bool { return m.Code == protocol.SendFail }) > 0
+	})
+	t.Logf("cut off after %d cmds of 50 KiB", sent)
 	a.sync()
 }

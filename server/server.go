@@ -265,7 +265,7 @@ func (s *Server) Close() error {
 			hs.Close()
 		}
 		for _, c := range conns {
-			c.kill("server shutting down")
+			c.kill(reasonShutdown)
 		}
 		done := make(chan struct{})
 		go func() { s.wg.Wait(); close(done) }()
