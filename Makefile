@@ -6,7 +6,7 @@ BUILD    := build
 DATA     ?= var/data
 LISTEN   ?= 127.0.0.1:2727
 
-.PHONY: all server run test test-go vet clean lib generate check-gen test-c demo install FORCE
+.PHONY: all server run test test-go vet clean lib generate check-gen test-c test-header demo install FORCE
 
 all: check-gen server lib
 
@@ -75,6 +75,16 @@ $(BUILD)/tests/crvtest-plain: $(CRVTEST_SRC) tests/c/harness.h tests/c/scenarios
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -fsanitize=address,$(TEST_CFLAGS)) -o $@ $(CRVTEST_SRC) $(TEST_LDLIBS)
 
-test-c: server lib $(BUILD)/tests/crvtest $(BUILD)/tests/crvtest-plain
+$(BUILD)/tests/wrapper_test: tests/cpp/wrapper_test.cpp include/CloudroomVideoMgr.h include/crvideomgr.h $(BUILD)/libcrvideomgr.so
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++11 -Wall -Wextra -Werror -pedantic -g -fsanitize=address -Iinclude -o $@ $< $(TEST_LDLIBS)
+
+# The header must compile as strict C89/C99/C11 and as C++.
+test-header:
+	for std in c89 c99 c11; do $(CC) -std=$$std -pedantic -Wall -Wextra -Werror -Iinclude -c tests/c/header_c89.c -o /dev/null || exit 1; done
+	$(CXX) -std=c++11 -pedantic -Wall -Wextra -Werror -Iinclude -x c++ -c tests/c/header_c89.c -o /dev/null
+
+test-c: server lib test-header $(BUILD)/tests/crvtest $(BUILD)/tests/crvtest-plain $(BUILD)/tests/wrapper_test
 	tests/run-c.sh $(BUILD)/tests/crvtest
 	tests/run-c.sh $(BUILD)/tests/crvtest-plain cycles
+	tests/run-c.sh $(BUILD)/tests/wrapper_test

@@ -11,6 +11,7 @@ package main
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/../include -Wall
+#include <stdlib.h>
 #include "zz_bridge.h"
 */
 import "C"
@@ -67,9 +68,20 @@ func current() *instance {
 	return cur
 }
 
+// faultFunc names an export that panics on purpose, read from the environment
+// variable CRVIDEOMGR_TEST_FAULT at crvideo_init: the tests use it to check that
+// a panic inside the library becomes CRVIDEOSDK_INNER_ERR, not a crash.
+var (
+	faultFunc atomic.Value
+	cFaultEnv = C.CString("CRVIDEOMGR_TEST_FAULT") // allocated once, never freed
+)
+
 // mgr returns the engine for an export, or nil (logged as CRVIDEOSDK_NOT_INIT).
 func mgr(fn string) *core.Mgr {
 	if in := current(); in != nil {
+		if f, _ := faultFunc.Load().(string); f == fn {
+			panic("CRVIDEOMGR_TEST_FAULT: injected fault in " + fn)
+		}
 		return in.m
 	}
 	logger().Warn("called before crvideo_init or after crvideo_uninit: ignored (CRVIDEOSDK_NOT_INIT)", "func", fn)
@@ -200,6 +212,7 @@ func crvideo_init(sdkDatSavePath *C.char) (ret C.int) {
 	if err := sink.open(dir); err != nil {
 		return protocol.ParamErr
 	}
+	faultFunc.Store(goString(C.getenv(cFaultEnv))) // C's environment: the host may setenv after load
 	in := &instance{wake: make(chan struct{}, 1), stop: make(chan struct{})}
 	in.m = core.New(core.Config{
 		Callback:       cAdapter{},

@@ -149,7 +149,7 @@ typedef enum CRVIDEOSDK_ERR_DEF {
     CRVIDEOSDK_FILE_NOT_EXIST            = 1400, /* file does not exist */
     CRVIDEOSDK_FILE_READ_ERR             = 1401, /* file cannot be read */
     CRVIDEOSDK_FILE_WRITE_ERR            = 1402, /* receiver could not write the file */
-    CRVIDEOSDK_FILE_SIZE_UNSUPPORT       = 1405, /* file over the server's limit */
+    CRVIDEOSDK_FILE_SIZE_UNSUPPORT       = 1405  /* file over the server's limit */
 } CRVIDEOSDK_ERR_DEF;
 
 /**

@@ -155,8 +155,12 @@ func genHeader() string {
 	b.WriteString("/**\n * CRVIDEOSDK_ERR_DEF lists the error codes reported in sdkErr and reason arguments and\n" +
 		" * returned by crvideo_init. The numbers are Cloudroom's own; values are only ever added.\n" +
 		" * crvideo_strerror(code) gives the text shown beside each.\n */\ntypedef enum CRVIDEOSDK_ERR_DEF {\n")
-	for _, c := range protocol.Codes {
-		fmt.Fprintf(&b, "    %-36s = %4d, /* %s */\n", c.Name, c.Code, c.Text)
+	for k, c := range protocol.Codes {
+		comma := "," // none after the last value: C89 forbids it
+		if k == len(protocol.Codes)-1 {
+			comma = " "
+		}
+		fmt.Fprintf(&b, "    %-36s = %4d%s /* %s */\n", c.Name, c.Code, comma, c.Text)
 	}
 	b.WriteString("} CRVIDEOSDK_ERR_DEF;\n\n")
 

@@ -1036,6 +1036,28 @@ static void role_misuse(void)
     crvideo_uninit();
 }
 
+/* ---- fault: a panic inside the library becomes CRVIDEOSDK_INNER_ERR --------------- */
+
+static void role_fault(void)
+{
+    h_register();
+    setenv("CRVIDEOMGR_TEST_FAULT", "createMeeting", 1);
+    h_init();
+    h_login(h_uid("f"));
+    crvideomgr_createMeeting("boom", 0, "boom");
+    ASSERT_EQ(ev_expect("createMeetingFail", "boom", T)->i[0], CRVIDEOSDK_INNER_ERR);
+    crvideo_uninit();
+    setenv("CRVIDEOMGR_TEST_FAULT", "call", 1);
+    h_init();
+    h_login(h_uid("f"));
+    ASSERT(crvideomgr_call("x", "", "", "") == NULL); /* an ID function: NULL */
+    crvideomgr_getMeetings("still-alive");
+    ASSERT_STR_EQ(ev_expect("getMeetingsSuccess", NULL, T)->s[1], "still-alive");
+    crvideomgr_logout();
+    crvideo_uninit();
+    unsetenv("CRVIDEOMGR_TEST_FAULT");
+}
+
 /* ---- cycles: 1,000 x init/login/logout/uninit -------------------------------------- */
 
 static void role_cycles(void)
@@ -1116,6 +1138,7 @@ const scenario_t scenarios[] = {
     {"reentrant", "logout+login, uninit, and uninit+init+login from inside callbacks", 1, {{"solo", role_reentrant}}, 0, NULL},
     {"poll", "poll mode: callbacks on the caller's thread, pollFd, maxEvents, switching, uninit in a callback", 1, {{"solo", role_poll}}, 0, NULL},
     {"misuse", "NULL everywhere, 16 MiB strings, wrong order, 4 threads racing init/uninit", 1, {{"solo", role_misuse}}, 0, NULL},
+    {"fault", "an injected panic inside an export becomes CRVIDEOSDK_INNER_ERR (or a NULL ID), no crash", 1, {{"solo", role_fault}}, 0, NULL},
     {"cycles", "1,000 init/login/logout/uninit cycles: threads, RSS and fds do not grow", 1, {{"solo", role_cycles}}, 600, NULL},
     {NULL, NULL, 0, {{NULL, NULL}}, 0, NULL},
 };
