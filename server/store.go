@@ -55,6 +55,8 @@ var (
 	ErrWrongPassword = errors.New("server: wrong password")
 	// ErrMeetNotExist: no such meeting in this enterprise.
 	ErrMeetNotExist = errors.New("server: meeting does not exist")
+	// ErrStoreLocked: another process (a running server) holds the store open.
+	ErrStoreLocked = errors.New("locked by another process")
 )
 
 // accountRec is an enterprise account as stored: never the MD5 itself.
@@ -88,6 +90,9 @@ func openStore(dir string) (*store, error) {
 		return nil, fmt.Errorf("server: data directory: %w", err)
 	}
 	db, err := bolt.Open(filepath.Join(dir, storeFile), 0o600, &bolt.Options{Timeout: storeOpenTimeout})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("server: store %s: %w (is a server running on it?)", dir, ErrStoreLocked)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("server: open store %s: %w", dir, err)
 	}
