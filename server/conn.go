@@ -145,7 +145,7 @@ func (c *conn) writeLoop() {
 			c.log.Warn("connection cut off", "reason", *r)
 		}
 	}()
-	pingEvery := c.srv.cfg.PingTimeout / 3
+	pingEvery := max(c.srv.cfg.PingTimeout/3, time.Millisecond)
 	ticker := time.NewTicker(pingEvery)
 	defer ticker.Stop()
 	for {

@@ -125,9 +125,11 @@ type Server struct {
 	authKey []byte // random per process: keys the login cache HMAC
 
 	// authMu guards authCache: account → HMAC(authKey, name, md5) of the
-	// password last verified the slow way.
+	// password last verified the slow way; and authGen, bumped by every
+	// account change so a verification that raced with one is not cached.
 	authMu    sync.RWMutex
 	authCache map[string][]byte
+	authGen   uint64
 
 	mu          sync.Mutex // guards the fields below
 	enterprises map[string]*enterprise
@@ -283,6 +285,7 @@ func (s *Server) Close() error {
 // AddAccount creates or updates (upsert) an enterprise account in the open
 // store, and forgets any cached login for it.
 func (s *Server) AddAccount(name, password string) error {
+	s.forgetAuth(name)
 	_, err := s.store.putAccount(name, md5Hex(password))
 	s.forgetAuth(name)
 	return err
@@ -291,6 +294,7 @@ func (s *Server) AddAccount(name, password string) error {
 // RemoveAccount deletes an enterprise account from the open store. Sessions
 // already logged in stay; new logins fail with 7.
 func (s *Server) RemoveAccount(name string) error {
+	s.forgetAuth(name)
 	err := s.store.removeAccount(name)
 	s.forgetAuth(name)
 	return err
@@ -310,6 +314,7 @@ func (s *Server) authMAC(name, md5hex string) []byte {
 func (s *Server) forgetAuth(name string) {
 	s.authMu.Lock()
 	delete(s.authCache, name)
+	s.authGen++
 	s.authMu.Unlock()
 }
 
@@ -320,7 +325,7 @@ func (s *Server) checkAccount(name, md5hex string) error {
 	md5hex = strings.ToLower(md5hex)
 	mac := s.authMAC(name, md5hex)
 	s.authMu.RLock()
-	cached := s.authCache[name]
+	cached, gen := s.authCache[name], s.authGen
 	s.authMu.RUnlock()
 	if cached != nil && hmac.Equal(cached, mac) {
 		return nil
@@ -329,7 +334,9 @@ func (s *Server) checkAccount(name, md5hex string) error {
 		return err
 	}
 	s.authMu.Lock()
-	s.authCache[name] = mac
+	if s.authGen == gen {
+		s.authCache[name] = mac
+	}
 	s.authMu.Unlock()
 	return nil
 }
