@@ -6,7 +6,7 @@ BUILD    := build
 DATA     ?= var/data
 LISTEN   ?= 127.0.0.1:2727
 
-.PHONY: all server run test test-go vet clean lib generate check-gen test-c test-header demo install FORCE
+.PHONY: all server run test test-go vet clean lib generate check-gen test-c test-header test-install demo install FORCE
 
 all: check-gen server lib
 
@@ -84,7 +84,45 @@ test-header:
 	for std in c89 c99 c11; do $(CC) -std=$$std -pedantic -Wall -Wextra -Werror -Iinclude -c tests/c/header_c89.c -o /dev/null || exit 1; done
 	$(CXX) -std=c++11 -pedantic -Wall -Wextra -Werror -Iinclude -x c++ -c tests/c/header_c89.c -o /dev/null
 
-test-c: server lib test-header $(BUILD)/tests/crvtest $(BUILD)/tests/crvtest-plain $(BUILD)/tests/wrapper_test
+$(BUILD)/demo: tests/demo/demo.c include/crvideomgr.h $(BUILD)/libcrvideomgr.so
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -g -Iinclude -o $@ $< -L$(BUILD) -lcrvideomgr -Wl,-rpath,'$$ORIGIN' -lpthread
+
+test-c: server lib test-header test-install $(BUILD)/tests/crvtest $(BUILD)/tests/crvtest-plain $(BUILD)/tests/wrapper_test $(BUILD)/demo
 	tests/run-c.sh $(BUILD)/tests/crvtest
 	tests/run-c.sh $(BUILD)/tests/crvtest-plain cycles
 	tests/run-c.sh $(BUILD)/tests/wrapper_test
+	tests/run-c.sh python3 tests/python/test_ctypes.py
+	tests/run-c.sh tests/demo/run-demo.sh $(BUILD)/demo >$(BUILD)/demo.out 2>&1 || { cat $(BUILD)/demo.out; exit 1; }
+	@grep -q 'alice <- destroyMeetingRslt(0)' $(BUILD)/demo.out && grep -q 'bob   <- notifyCallHungup' $(BUILD)/demo.out \
+	  && echo "[ ok ] demo: alice and bob ran the whole story (make demo shows it)" \
+	  || { cat $(BUILD)/demo.out; echo "[FAIL] demo"; exit 1; }
+
+# demo: a server and two C processes, alice and bob, printing a callback trace.
+demo: server lib $(BUILD)/demo
+	@tests/run-c.sh tests/demo/run-demo.sh $(BUILD)/demo
+
+# install: the library with a versioned soname (libcrvideomgr.so.MAJOR ->
+# .so.MAJOR.MINOR.PATCH), both headers and crvideomgr.pc for pkg-config.
+# DESTDIR is honoured for packaging.
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 0755 $(BUILD)/libcrvideomgr.so $(DESTDIR)$(PREFIX)/lib/libcrvideomgr.so.$(LIB_VERSION)
+	ln -sf libcrvideomgr.so.$(LIB_VERSION) $(DESTDIR)$(PREFIX)/lib/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(DESTDIR)$(PREFIX)/lib/libcrvideomgr.so
+	install -m 0644 include/crvideomgr.h include/CloudroomVideoMgr.h $(DESTDIR)$(PREFIX)/include/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LIB_VERSION)|' capi/crvideomgr.pc.in \
+	  >$(DESTDIR)$(PREFIX)/lib/pkgconfig/crvideomgr.pc
+
+# test-install: installs into a scratch prefix and builds tests/example/minimal.c
+# against it with pkg-config only, then runs it against a real server.
+test-install: server
+	rm -rf $(BUILD)/prefix
+	$(MAKE) --no-print-directory install PREFIX=$(CURDIR)/$(BUILD)/prefix >/dev/null
+	test "$$(readlink $(BUILD)/prefix/lib/libcrvideomgr.so)" = $(LIB_SONAME)
+	test "$$(PKG_CONFIG_PATH=$(BUILD)/prefix/lib/pkgconfig pkg-config --modversion crvideomgr)" = $(LIB_VERSION)
+	$(CC) -std=c99 -Wall -Wextra -Werror -o $(BUILD)/minimal tests/example/minimal.c \
+	  $$(PKG_CONFIG_PATH=$(BUILD)/prefix/lib/pkgconfig pkg-config --cflags --libs crvideomgr) -lpthread
+	readelf -d $(BUILD)/minimal | grep -q 'NEEDED.*\[$(LIB_SONAME)\]'
+	LD_LIBRARY_PATH=$(BUILD)/prefix/lib tests/run-c.sh sh -c '$(BUILD)/minimal "$$CRV_ADDR" "$$CRV_ACNT" "$$CRV_PSWD" installed-user' \
+	  | grep -q 'logged in as installed-user'
+	@echo "[ ok ] install: soname $(LIB_SONAME), pkg-config crvideomgr $(LIB_VERSION), minimal.c built and logged in"
