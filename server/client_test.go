@@ -205,6 +205,26 @@ func (c *tclient) count(push string, match func(*protocol.Msg) bool) int {
 	return n
 }
 
+// pushCount is the number of pushes received so far.
+func (c *tclient) pushCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.pushes)
+}
+
+// pushesSince describes the pushes after the first n that satisfy match.
+func (c *tclient) pushesSince(n int, match func(*protocol.Msg) bool) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for _, m := range c.pushes[n:] {
+		if match(m) {
+			out = append(out, fmt.Sprintf("%s%+v", m.Push, *m))
+		}
+	}
+	return out
+}
+
 // sync makes a round trip, so every push queued for this client before it is
 // received (the server queues in order on one connection).
 func (c *tclient) sync() {
