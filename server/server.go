@@ -75,6 +75,7 @@ const (
 	closeGrace = 5 * time.Second
 )
 
+// setDefaults fills zero fields with the defaults and checks the rest.
 func (c *Config) setDefaults() error {
 	if c.Listen == "" {
 		c.Listen = DefaultListen
@@ -303,6 +304,7 @@ func (s *Server) RemoveAccount(name string) error {
 // ListAccounts returns the enterprise account names, sorted.
 func (s *Server) ListAccounts() ([]string, error) { return s.store.listAccounts() }
 
+// authMAC keys the login cache entry of (name, md5hex). Any goroutine, no lock.
 func (s *Server) authMAC(name, md5hex string) []byte {
 	m := hmac.New(sha256.New, s.authKey)
 	m.Write([]byte(name))
@@ -311,6 +313,8 @@ func (s *Server) authMAC(name, md5hex string) []byte {
 	return m.Sum(nil)
 }
 
+// forgetAuth drops the cached login of name and invalidates verifications
+// in progress. Takes authMu.
 func (s *Server) forgetAuth(name string) {
 	s.authMu.Lock()
 	delete(s.authCache, name)
