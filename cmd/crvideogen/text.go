@@ -36,8 +36,9 @@ const headerIntro = `/*
  *
  * Thread mode (the default): callbacks run one at a time, in event order, on one
  * thread owned by the library, created by crvideo_init and ended by crvideo_uninit.
- * The library holds no lock of its own while a callback runs. A slow callback delays
- * the ones after it (never the network: events queue meanwhile).
+ * No lock that a library function needs is held while a callback runs, so any function
+ * may be called from a callback. A slow callback delays the ones after it (never the
+ * network: events queue meanwhile).
  *
  * Poll mode (crvideo_setPollMode(1)): callbacks run only inside crvideo_poll, on the
  * thread that calls it; crvideo_pollFd returns a file descriptor that is readable while
@@ -54,15 +55,17 @@ const headerIntro = `/*
  *
  * There is no session and no thread to deliver callbacks, so the crvideomgr_ functions
  * do nothing, call no callback, and those that return an ID return NULL. The refusal
- * is written to the log of the next or last crvideo_init, and crvideo_poll returns
+ * is written to the log of the last crvideo_init, if any, and crvideo_poll returns
  * -CRVIDEOSDK_NOT_INIT. crvideo_setCallbacks, crvideo_setServerAddr and
  * crvideo_setPollMode work at any time and their settings survive crvideo_uninit.
  *
  * ERRORS INSIDE THE LIBRARY
  *
- * No argument can crash the host: an internal failure in a function is caught and
- * reported as CRVIDEOSDK_INNER_ERR on the function's failure callback (or as a NULL
- * ID, or a negative crvideo_poll result) and logged.
+ * No NULL, empty or oversized argument, out-of-range number or order of calls crashes
+ * or hangs the host (string pointers must be NULL or point to NUL-terminated strings).
+ * An internal failure in a function is caught and reported as CRVIDEOSDK_INNER_ERR on
+ * the function's failure callback (or as a NULL ID, or a negative crvideo_poll result)
+ * and logged.
  *
  * RULES OF A GO-BUILT LIBRARY
  *

@@ -741,6 +741,7 @@ static void role_kick_2(void)
 /* ---- reentrant: API calls, logout, login and uninit from inside callbacks -------- */
 
 static volatile int hook_step;
+static volatile int slow_state;
 static volatile int uninit_returned;
 
 static void reentrant_hook(const ev_t *e)
@@ -768,6 +769,11 @@ static void reentrant_hook(const ev_t *e)
         crvideo_setServerAddr(h_addr());
         crvideomgr_login(h_acnt(), h_pswd(), "n", e->s[0], "", "fourth");
         hook_step = 3;
+    } else if (strcmp(e->name, "getUserStatusSuccess") == 0 && strcmp(e->s[1], "slow") == 0) {
+        /* A slow callback: crvideo_uninit on the main thread must wait for it. */
+        slow_state = 1;
+        h_sleep_ms(300);
+        slow_state = 2;
     } else if (strcmp(e->name, "getUserStatusSuccess") == 0 && strcmp(e->s[1], "cb-swap") == 0) {
         /* Re-register from inside a callback, and poll (which does not nest). */
         ASSERT_EQ(crvideo_poll(0), 0);
@@ -805,9 +811,21 @@ static void role_reentrant(void)
     ev_expect("getUserStatusSuccess", NULL, T);
     crvideomgr_getUserStatus("after-swap");
     ASSERT_STR_EQ(ev_expect("getUserStatusSuccess", NULL, T)->s[1], "after-swap");
-    ev_hook = NULL;
-    crvideomgr_logout();
+
+    /* uninit from another thread while a callback runs: it returns only after the
+     * callback did, and nothing runs afterwards. */
+    crvideomgr_getUserStatus("slow");
+    crvideomgr_getUserStatus("after-slow");
+    long t1 = h_now_ms();
+    while (slow_state == 0 && h_now_ms() - t1 < T)
+        h_sleep_ms(1);
+    ASSERT_EQ(slow_state, 1);
     crvideo_uninit();
+    ASSERT_EQ(slow_state, 2);
+    h_report("crvideo_uninit during a 300 ms callback returned after %ld ms, once it had finished", h_now_ms() - t1);
+    ev_expect("getUserStatusSuccess", NULL, 0); /* "slow" */
+    ev_none("getUserStatusSuccess", 300);       /* "after-slow" never runs */
+    ev_hook = NULL;
 }
 
 /* ---- poll: callbacks on the application's thread --------------------------------- */
