@@ -1,0 +1,242 @@
+package core
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/crvideomgr/crvideomgr/protocol"
+	"github.com/gorilla/websocket"
+)
+
+func TestBaseName(t *testing.T) {
+	cases := map[string]string{
+		"report.pdf":               "report.pdf",
+		"/etc/passwd":              "passwd",
+		"../../x":                  "x",
+		`..\..\windows\system32\x`: "x",
+		"C:\\evil.exe":             "evil.exe",
+		"a\x00b":                   "ab",
+		"..":                       "file",
+		".":                        "file",
+		"":                         "file",
+		"dir/":                     "file",
+		"\xff\xfename":             "name",
+		"tab\tnew\nline":           "tabnewline",
+		strings.Repeat("界", 200):   strings.Repeat("界", 85),
+		"CON":                      "CON",
+	}
+	for in, want := range cases {
+		if got := baseName(in); got != want {
+			t.Errorf("baseName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestSafeExt(t *testing.T) {
+	cases := map[string]string{"a.pdf": ".pdf", "a.tar.gz": ".gz", "a": "", "a.": "", "a.p df": "", "a.ünï": "",
+		"a." + strings.Repeat("x", 16): "." + strings.Repeat("x", 16), "a." + strings.Repeat("x", 17): ""}
+	for in, want := range cases {
+		if got := safeExt(in); got != want {
+			t.Errorf("safeExt(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestDecodeData(t *testing.T) {
+	ok := []string{"", "aGk=", "aGVsbG8=", "AAAA"}
+	bad := []string{"aGk", "aGk=\n", "a\rGk=", "aGk!", "aGl=", "====", " aGk="}
+	for _, s := range ok {
+		if _, valid := decodeData(s); !valid {
+			t.Errorf("decodeData(%q) rejected", s)
+		}
+	}
+	for _, s := range bad {
+		if _, valid := decodeData(s); valid {
+			t.Errorf("decodeData(%q) accepted", s)
+		}
+	}
+}
+
+func TestWsURL(t *testing.T) {
+	cases := map[string]string{
+		"127.0.0.1:2727":      "ws://127.0.0.1:2727/ws",
+		"ws://h:1":            "ws://h:1/ws",
+		"wss://h:443/":        "wss://h:443/ws",
+		"wss://h/custom/path": "wss://h/custom/path",
+		"[::1]:80":            "ws://[::1]:80/ws",
+	}
+	for in, want := range cases {
+		if got, err := wsURL(in); err != nil || got != want {
+			t.Errorf("wsURL(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"http://h:1", "ws://", "ftp://x"} {
+		if _, err := wsURL(in); err == nil {
+			t.Errorf("wsURL(%q) accepted", in)
+		}
+	}
+	if got := splitAddrs(" a:1 ;; b:2;"); len(got) != 2 || got[0] != "a:1" || got[1] != "b:2" {
+		t.Errorf("splitAddrs = %q", got)
+	}
+}
+
+// fakeServer accepts one login and then plays frames the test supplies,
+// answering every other request with code 0.
+type fakeServer struct {
+	*httptest.Server
+	frames chan [2][]byte // {type byte, data}
+	mu     sync.Mutex
+	conns  []*websocket.Conn
+}
+
+func newFakeServer(t testing.TB) *fakeServer {
+	fs := &fakeServer{frames: make(chan [2][]byte, 16)}
+	up := websocket.Upgrader{}
+	fs.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		fs.mu.Lock()
+		fs.conns = append(fs.conns, ws)
+		fs.mu.Unlock()
+		var wmu sync.Mutex
+		write := func(mt int, b []byte) {
+			wmu.Lock()
+			defer wmu.Unlock()
+			_ = ws.WriteMessage(mt, b)
+		}
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			for {
+				select {
+				case f, ok := <-fs.frames:
+					if !ok {
+						return
+					}
+					mt := websocket.TextMessage
+					if f[0][0] == 1 {
+						mt = websocket.BinaryMessage
+					}
+					write(mt, f[1])
+				case <-done:
+					return
+				}
+			}
+		}()
+		for {
+			mt, b, err := ws.ReadMessage()
+			if err != nil {
+				return
+			}
+			if mt != websocket.TextMessage {
+				continue
+			}
+			m, err := protocol.Decode(b)
+			if err != nil || m.ID == 0 {
+				continue
+			}
+			reply := &protocol.Msg{ID: m.ID}
+			switch m.Op {
+			case protocol.OpLogin:
+				reply.UsrID = "me"
+				reply.Limits = &protocol.Limits{MaxBuffer: 1 << 20, MaxFile: 1 << 20, Chunk: 1024, Window: 4096, PingTimeout: 10000}
+			case protocol.OpSendBegin:
+				reply.Window, reply.Chunk = 4096, 1024
+			}
+			write(websocket.TextMessage, protocol.Encode(reply))
+		}
+	}))
+	t.Cleanup(func() {
+		close(fs.frames)
+		fs.mu.Lock()
+		for _, c := range fs.conns {
+			c.Close()
+		}
+		fs.mu.Unlock()
+		fs.Close()
+	})
+	return fs
+}
+
+type countingCB struct {
+	NopCallback
+	mu       sync.Mutex
+	loggedIn bool
+	meetings int
+}
+
+func (c *countingCB) LoginSuccess(string, string) { c.setLoggedIn(true) }
+func (c *countingCB) LineOff(int)                 { c.setLoggedIn(false) }
+
+func (c *countingCB) setLoggedIn(v bool) {
+	c.mu.Lock()
+	c.loggedIn = v
+	c.mu.Unlock()
+}
+func (c *countingCB) GetMeetingsSuccess(string, string) {
+	c.mu.Lock()
+	c.meetings++
+	c.mu.Unlock()
+}
+func (c *countingCB) GetMeetingsFail(int, string) { c.GetMeetingsSuccess("", "") }
+
+func (c *countingCB) get() (bool, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.loggedIn, c.meetings
+}
+
+func waitCond(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// FuzzServerFrames feeds a logged-in client arbitrary text and binary frames
+// from a fake server: the engine must neither crash nor stop answering.
+func FuzzServerFrames(f *testing.F) {
+	f.Add([]byte(`{"push":"xferBegin","task":"t","from":"x","kind":"file","total":5,"name":"../../a"}`),
+		protocol.AppendHeader(nil, protocol.Header{Type: protocol.FrameChunk, Task: "t"}))
+	f.Add([]byte(`{"push":"callIn","callID":"c","from":"x","meetObj":"{}"}`),
+		append(protocol.AppendHeader(nil, protocol.Header{Type: protocol.FrameCmd, Task: "c", Peer: "x"}), 1, 2, 3))
+	f.Add([]byte(`{"push":"xferDone","task":"t"}`), []byte{2, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, 't'})
+	f.Add([]byte(`{"push":"sendRslt","task":"t","code":0}`), []byte{})
+	f.Add([]byte(`{"id":99,"code":5}`), []byte{1})
+	f.Add([]byte(`{"push":"userStatus","user":{"userID":"u","userStatus":1}}`), []byte{})
+	f.Add([]byte(`{"push":"xferAck","task":"t","n":-1}`), []byte{})
+	fs := newFakeServer(f)
+	cb := &countingCB{}
+	m := New(Config{Callback: cb, TempDir: f.TempDir()})
+	defer m.Close()
+	m.SetServerAddr(strings.TrimPrefix(fs.URL, "http://"))
+	m.Login("a", "b", "", "me", "", "")
+	waitCond(f, "login", func() bool { ok, _ := cb.get(); return ok })
+	m.StartUserStatusNotify("")
+	f.Fuzz(func(t *testing.T, text, bin []byte) {
+		if ok, _ := cb.get(); !ok {
+			// A lineOff in an earlier input ended the session: log in again.
+			m.Login("a", "b", "", "me", "", "")
+			waitCond(t, "login", func() bool { ok, _ := cb.get(); return ok })
+		}
+		if len(text) > 0 {
+			fs.frames <- [2][]byte{{0}, text}
+		}
+		if len(bin) > 0 {
+			fs.frames <- [2][]byte{{1}, bin}
+		}
+		_, before := cb.get()
+		m.GetMeetings("")
+		waitCond(t, "engine still answering", func() bool { _, n := cb.get(); return n > before })
+	})
+}
