@@ -67,8 +67,9 @@ const (
 	// maxCtrlBytes bounds a connection's queued signaling (control) bytes.
 	// A peer that lets more pile up is a slow consumer and is cut off.
 	maxCtrlBytes = 8 << 20
-	// wsBufferSize is the WebSocket read/write buffer: large enough that a
-	// 64 KiB message or a chunk goes out in few frames (FIELD-NOTES). Write
+	// wsBufferSize is the WebSocket read buffer and the least write buffer.
+	// The write buffer is made large enough for a whole chunk frame, so a
+	// chunk leaves in one frame and one system call (FIELD-NOTES); write
 	// buffers are pooled, so idle connections do not hold one.
 	wsBufferSize = 64 << 10
 	// closeGrace bounds how long Close waits for connection goroutines.
@@ -177,7 +178,7 @@ func New(cfg Config) (*Server, error) {
 	s.readLimit = int64(max(protocol.MaxTextFrame, protocol.HeaderLen+2*protocol.MaxIDLen+payload))
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize:  wsBufferSize,
-		WriteBufferSize: wsBufferSize,
+		WriteBufferSize: max(wsBufferSize, protocol.HeaderLen+2*protocol.MaxIDLen+payload+16),
 		WriteBufferPool: &sync.Pool{},
 		// Native SDK clients send no Origin; browsers are not a target.
 		CheckOrigin: func(*http.Request) bool { return true },
