@@ -85,17 +85,18 @@ func TestCallStateTable(t *testing.T) {
 			{-1, "", 0, "", false},
 		},
 	}
+	// One server for all cases (each its own users), to keep the test fast.
+	s := newTestServer(t, func(c *Config) { c.RingTimeout = ring })
 	for _, state := range []string{"ringing", "connected", "ended"} {
 		for i, ev := range events {
 			want := table[state][i]
 			t.Run(state+"/"+ev.name, func(t *testing.T) {
 				t.Parallel()
-				s := newTestServer(t, func(c *Config) { c.RingTimeout = ring })
-				a := login(t, s, "ent1", "alice")
-				b := login(t, s, "ent1", "bob")
-				c := login(t, s, "ent1", "carol")
 				id := fmt.Sprintf("%s-%d", state, i)
-				if code := a.code(callMsg(id, "bob")); code != 0 {
+				a := login(t, s, "ent1", "alice-"+id)
+				b := login(t, s, "ent1", "bob-"+id)
+				c := login(t, s, "ent1", "carol-"+id)
+				if code := a.code(callMsg(id, b.name)); code != 0 {
 					t.Fatalf("call: %d", code)
 				}
 				b.expect(protocol.PushCallIn, nil)
