@@ -56,7 +56,7 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
-const waitTime = 5 * time.Second
+const waitTime = 10 * time.Second
 
 // tclient is a raw protocol client: it sends what it is told and records
 // every reply, push and binary frame the server sends.
