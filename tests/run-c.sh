@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# run-c.sh: starts a real crvideosrv (port 0, 1 s ring timeout) with a test enterprise
+# run-c.sh: starts a real crvideosrv (port 0, 1 s ring timeout, 8 MiB transfer
+# limits) with a test enterprise
 # and runs a C/C++ test program against it: tests/run-c.sh build/tests/crvtest [args].
 # The program gets CRV_ADDR, CRV_ACNT, CRV_PSWD (md5 hex) and CRV_TMP (scratch).
 set -euo pipefail
@@ -14,7 +15,10 @@ cleanup() {
 }
 trap cleanup EXIT
 "$BUILD/crvideosrv" account add -data "$tmp/data" test "s3cret pass" >/dev/null
+# 8 MiB transfer limits so that the tests reach CRVIDEOSDK_SENDBUFFER_LARGE and
+# CRVIDEOSDK_FILE_SIZE_UNSUPPORT without moving 100 MiB.
 "$BUILD/crvideosrv" -listen 127.0.0.1:0 -addr-file "$tmp/addr" -data "$tmp/data" -ring-timeout 1s \
+  -max-buffer 8388608 -max-file 8388608 \
   2>"$tmp/server.log" &
 srv_pid=$!
 for _ in $(seq 1 200); do [ -s "$tmp/addr" ] && break; sleep 0.05; done

@@ -292,7 +292,7 @@ void ev_dump_counts(const char *path)
         return;
     pthread_mutex_lock(&q_mu);
     for (ev_t *e = q_head; e; e = e->next)
-        fprintf(f, "%s\n", e->name);
+        fprintf(f, "%s %d\n", e->name, e->i[0]);
     pthread_mutex_unlock(&q_mu);
     fclose(f);
 }

@@ -94,7 +94,7 @@ int ev_total(void);
 void ev_reset(void);
 /* ev_threads returns how many distinct threads ran callbacks, *first the first. */
 int ev_threads(unsigned long *first);
-/* ev_dump_counts appends "name count" lines for every callback seen to path. */
+/* ev_dump_counts appends a "name firstIntArg" line per recorded event to path. */
 void ev_dump_counts(const char *path);
 /* h_set_poll tells ev_wait whether to drive crvideo_poll itself. */
 void h_set_poll(int on);

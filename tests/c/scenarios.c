@@ -354,6 +354,9 @@ static void role_session(void)
     id = crvideomgr_sendBuffer(h_uid("nobody"), "aGVsbG8=");
     ASSERT_EQ(ev_expect("sendBufferRlst", id, T)->i[0], CRVIDEOSDK_SENDDATA_TARGETINVALID);
     crvideo_free(id);
+    id = crvideomgr_sendFile(h_uid("nobody"), "/");
+    ASSERT_EQ(ev_expect("sendFileRlst", id, T)->i[0], CRVIDEOSDK_FILE_READ_ERR); /* a directory */
+    crvideo_free(id);
     id = crvideomgr_sendFile(h_uid("nobody"), "/no/such/file");
     e = ev_expect("sendFileRlst", id, T);
     ASSERT_EQ(e->i[0], CRVIDEOSDK_FILE_NOT_EXIST);
@@ -390,7 +393,9 @@ static void role_call_a(void)
     char *id = crvideomgr_call(b, MEET, "hello", "c1");
     ev_t *e = ev_expect("callSuccess", id, T);
     ASSERT_STR_EQ(e->s[1], "c1");
+    int success_seq = e->seq;
     e = ev_expect("notifyCallAccepted", id, T);
+    ASSERT_LT(success_seq, e->seq); /* event order: ringing before accepted */
     ASSERT_STR_EQ(e->s[1], "welcome");
     ASSERT_STR_EQ(e->s[2], "{\"ID\":43}");
     char *id2 = crvideomgr_call(b, "", "", "c1b");
@@ -588,7 +593,8 @@ static void role_mp_c(void)
 
 #define BUF_LEN (3 * 1024 * 1024 + 17)
 #define FILE_LEN (2 * 1024 * 1024 + 5)
-#define BIG_FILE_LEN (64L * 1024 * 1024)
+#define BIG_FILE_LEN (7L * 1024 * 1024)  /* under the test server's 8 MiB limit */
+#define OVER_LIMIT (9L * 1024 * 1024)
 
 static void role_xfer_a(void)
 {
@@ -609,12 +615,13 @@ static void role_xfer_a(void)
     id = crvideomgr_sendBuffer(b, enc);
     free(enc);
     free(raw);
-    ASSERT_EQ(ev_expect("sendBufferRlst", id, 30000)->i[0], 0);
-    int progress = 0, last = -1;
+    e = ev_expect("sendBufferRlst", id, 30000);
+    ASSERT_EQ(e->i[0], 0);
+    int progress = 0, last = -1, rlst_seq = e->seq;
     for (ev_t *p; (p = ev_wait("sendProgress", id, 0)) != NULL; progress++) {
         ASSERT_EQ(p->i[1], BUF_LEN);
         ASSERT_GE(p->i[0], last);
-        ASSERT_LT(p->seq, ev_total() + 1);
+        ASSERT_LT(p->seq, rlst_seq); /* event order: every progress before the result */
         last = p->i[0];
     }
     ASSERT_GE(progress, 2);
@@ -658,11 +665,35 @@ static void role_xfer_a(void)
         ASSERT_EQ(ev_expect("sendFileRlst", id, T)->i[0], 0);
         h_post("cancel", "1104");
     }
-    h_report("cancelSend of a 64 MiB file right after sendFile: %s", e->i[0] == 0 ? "cancelled in flight" : "had already finished");
+    h_report("cancelSend of a 7 MiB file right after sendFile: %s", e->i[0] == 0 ? "cancelled in flight" : "had already finished");
+    crvideo_free(id);
+    free(h_wait_post("b-done", 30000));
+
+    /* Over the server's limits. */
+    raw = pattern(OVER_LIMIT, 3);
+    enc = b64(raw, OVER_LIMIT);
+    free(raw);
+    id = crvideomgr_sendBuffer(b, enc);
+    ASSERT_EQ(ev_expect("sendBufferRlst", id, T)->i[0], CRVIDEOSDK_SENDBUFFER_LARGE);
+    crvideo_free(id);
+    fd = open(path, O_WRONLY | O_TRUNC);
+    ASSERT(fd >= 0);
+    ASSERT_EQ(ftruncate(fd, OVER_LIMIT), 0);
+    close(fd);
+    id = crvideomgr_sendFile(b, path);
+    ASSERT_EQ(ev_expect("sendFileRlst", id, T)->i[0], CRVIDEOSDK_FILE_SIZE_UNSUPPORT);
     crvideo_free(id);
     unlink(path);
-    free(h_wait_post("b-done", 30000));
+
+    /* Logout with a transfer in flight: the task ends with CRVIDEOSDK_SENDFAIL. */
+    enc[BIG_FILE_LEN / 3 * 4] = 0;
+    id = crvideomgr_sendBuffer(b, enc);
+    free(enc);
     crvideomgr_logout();
+    e = ev_expect("sendBufferRlst", id, T);
+    ASSERT_EQ(e->i[0], CRVIDEOSDK_SENDFAIL);
+    crvideo_free(id);
+    h_post("a-done", "");
     crvideo_uninit();
 }
 
@@ -707,6 +738,7 @@ static void role_xfer_b(void)
     }
     free(outcome);
     h_post("b-done", "");
+    free(h_wait_post("a-done", 30000));
     crvideomgr_logout();
     crvideo_uninit();
 }
@@ -1151,7 +1183,7 @@ const scenario_t scenarios[] = {
     {"session", "one user: login, DND, status, meetings, failing calls and transfers, logout, relogin", 1, {{"solo", role_session}}, 0, NULL},
     {"call", "two users: accept, 601, hangup, reject, ring timeout, callee hangup, DND 602", 2, {{"a", role_call_a}, {"b", role_call_b}}, 0, NULL},
     {"moreparty", "three users: invite rejected, cancelled, accepted and hung up", 3, {{"a", role_mp_a}, {"b", role_mp_b}, {"c", role_mp_c}}, 0, NULL},
-    {"transfer", "two users: sendCmd, 3 MiB sendBuffer, 2 MiB sendFile with progress, cancelSend", 2, {{"a", role_xfer_a}, {"b", role_xfer_b}}, 0, NULL},
+    {"transfer", "two users: sendCmd, 3 MiB sendBuffer, 2 MiB sendFile with progress, cancelSend, limits, logout mid-transfer", 2, {{"a", role_xfer_a}, {"b", role_xfer_b}}, 0, NULL},
     {"kick", "same user twice: lineOff(10) to the older session, both ways", 2, {{"first", role_kick_1}, {"second", role_kick_2}}, 0, NULL},
     {"reentrant", "logout+login, uninit, and uninit+init+login from inside callbacks", 1, {{"solo", role_reentrant}}, 0, NULL},
     {"poll", "poll mode: callbacks on the caller's thread, pollFd, maxEvents, switching, uninit in a callback", 1, {{"solo", role_poll}}, 0, NULL},
