@@ -22,6 +22,9 @@ type conn struct {
 	// sess is the logged-in session, nil before login. Only the reader
 	// goroutine touches it.
 	sess *session
+	// loginBy is when a connection that has not logged in is closed,
+	// however much it pings.
+	loginBy time.Time
 
 	// flushClose asks the writer to write what is queued, then close (after
 	// lineOff and the logout reply). wake nudges the writer to notice.
@@ -33,11 +36,12 @@ type conn struct {
 
 func newConn(s *Server, ws *websocket.Conn) *conn {
 	return &conn{
-		srv:  s,
-		ws:   ws,
-		out:  protocol.NewOutbox(maxCtrlBytes),
-		log:  s.log.With("remote", ws.RemoteAddr().String()),
-		wake: make(chan struct{}, 1),
+		srv:     s,
+		ws:      ws,
+		out:     protocol.NewOutbox(maxCtrlBytes),
+		log:     s.log.With("remote", ws.RemoteAddr().String()),
+		wake:    make(chan struct{}, 1),
+		loginBy: time.Now().Add(s.loginTimeout),
 	}
 }
 
@@ -84,9 +88,14 @@ func (c *conn) reply(id uint64, code int, m *protocol.Msg) {
 	c.sendCtrl(protocol.Frame{Head: protocol.Encode(m)})
 }
 
-// extendRead pushes the read deadline one ping timeout ahead.
+// extendRead pushes the read deadline one ping timeout ahead, but not past
+// loginBy before login. Reader goroutine (pong and ping handlers run there too).
 func (c *conn) extendRead() {
-	c.ws.SetReadDeadline(time.Now().Add(c.srv.cfg.PingTimeout))
+	d := time.Now().Add(c.srv.cfg.PingTimeout)
+	if c.sess == nil && d.After(c.loginBy) {
+		d = c.loginBy
+	}
+	c.ws.SetReadDeadline(d)
 }
 
 // readLoop reads frames until the connection fails, then ends the session.

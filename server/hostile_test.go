@@ -136,3 +136,27 @@ func TestSlowConsumerCutOff(t *testing.T) {
 	t.Logf("cut off after %d cmds of 50 KiB", sent)
 	a.sync()
 }
+
+// TestLoginDeadline: a connection that keeps pinging but never logs in is
+// closed at the login deadline.
+func TestLoginDeadline(t *testing.T) {
+	dir := t.TempDir()
+	s, err := New(Config{Listen: "127.0.0.1:0", DataDir: dir, PingTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.loginTimeout = 600 * time.Millisecond
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c := dial(t, s, "idle")
+	start := time.Now()
+	for !c.isClosed() && time.Since(start) < 5*time.Second {
+		c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(time.Second))
+		time.Sleep(50 * time.Millisecond)
+	}
+	if el := time.Since(start); !c.isClosed() || el < 500*time.Millisecond {
+		t.Errorf("closed=%v after %v, want closed at about 600ms", c.isClosed(), el)
+	}
+}

@@ -74,6 +74,8 @@ const (
 	wsBufferSize = 64 << 10
 	// closeGrace bounds how long Close waits for connection goroutines.
 	closeGrace = 5 * time.Second
+	// loginTimeout: a connection must log in this soon after it opens.
+	loginTimeout = 30 * time.Second
 )
 
 // setDefaults fills zero fields with the defaults and checks the rest.
@@ -122,7 +124,9 @@ type Server struct {
 	limits protocol.Limits
 	// readLimit is the largest WebSocket message accepted.
 	readLimit int64
-	upgrader  websocket.Upgrader
+	// loginTimeout is the constant loginTimeout (tests shorten it).
+	loginTimeout time.Duration
+	upgrader     websocket.Upgrader
 
 	authKey []byte // random per process: keys the login cache HMAC
 
@@ -155,13 +159,14 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:         cfg,
-		log:         cfg.Logger,
-		store:       st,
-		authKey:     make([]byte, 32),
-		authCache:   make(map[string][]byte),
-		enterprises: make(map[string]*enterprise),
-		conns:       make(map[*conn]struct{}),
+		cfg:          cfg,
+		log:          cfg.Logger,
+		store:        st,
+		authKey:      make([]byte, 32),
+		loginTimeout: loginTimeout,
+		authCache:    make(map[string][]byte),
+		enterprises:  make(map[string]*enterprise),
+		conns:        make(map[*conn]struct{}),
 		limits: protocol.Limits{
 			MaxBuffer:   cfg.MaxBuffer,
 			MaxFile:     cfg.MaxFile,

@@ -133,6 +133,7 @@ func (c *conn) handleLogin(m *protocol.Msg) {
 		in:     make(map[string]*transfer),
 	}
 	c.sess = s
+	c.extendRead() // lift the login deadline
 	kicked := e.login(s, m.ID)
 	s.log.Info("login", "kicked_older", kicked)
 }
