@@ -171,48 +171,53 @@ typedef enum CRVIDEOSDK_ERR_DEF {
  * idle, 2 busy, 3 in a meeting. Parse them tolerantly: fields may be added.
  */
 typedef struct CRVideoMgrCallbacks {
-    /* loginSuccess reports a successful login.
+    /* loginSuccess reports a successful login. Its strings are valid only until it returns.
      *   usrID: your usrID
      *   cookie: login's cookie
      */
     void (*loginSuccess)(void *userdata, const char *usrID, const char *cookie);
-    /* loginFail reports a failed login.
+    /* loginFail reports a failed login. Its strings are valid only until it returns.
      *   sdkErr: why
      *   cookie: login's cookie
      */
     void (*loginFail)(void *userdata, int sdkErr, const char *cookie);
-    /* setDNDStatusSuccess reports that setDNDStatus took effect.
+    /* setDNDStatusSuccess reports that setDNDStatus took effect. Its strings are valid only
+     * until it returns.
      *   cookie: setDNDStatus's cookie
      */
     void (*setDNDStatusSuccess)(void *userdata, const char *cookie);
-    /* setDNDStatusFail reports that setDNDStatus failed.
+    /* setDNDStatusFail reports that setDNDStatus failed. Its strings are valid only until
+     * it returns.
      *   sdkErr: why
      *   cookie: setDNDStatus's cookie
      */
     void (*setDNDStatusFail)(void *userdata, int sdkErr, const char *cookie);
     /* getUserStatusSuccess delivers the status list asked for by getUserStatus. A user not
-     * in the list is offline.
+     * in the list is offline. Its strings are valid only until it returns.
      *   usersStatus: UserStatusObjs JSON array of the enterprise's online users
      *   cookie: getUserStatus's cookie
      */
     void (*getUserStatusSuccess)(void *userdata, const char *usersStatus, const char *cookie);
-    /* getUserStatusFail reports that getUserStatus failed.
+    /* getUserStatusFail reports that getUserStatus failed. Its strings are valid only until
+     * it returns.
      *   sdkErr: why
      *   cookie: getUserStatus's cookie
      */
     void (*getUserStatusFail)(void *userdata, int sdkErr, const char *cookie);
-    /* startUserStatusNotifyRslt reports the result of startUserStatusNotify.
+    /* startUserStatusNotifyRslt reports the result of startUserStatusNotify. Its strings
+     * are valid only until it returns.
      *   sdkErr: 0 or why not
      *   cookie: startUserStatusNotify's cookie
      */
     void (*startUserStatusNotifyRslt)(void *userdata, int sdkErr, const char *cookie);
-    /* stopUserStatusNotifyRslt reports the result of stopUserStatusNotify.
+    /* stopUserStatusNotifyRslt reports the result of stopUserStatusNotify. Its strings are
+     * valid only until it returns.
      *   sdkErr: 0 or why not
      *   cookie: stopUserStatusNotify's cookie
      */
     void (*stopUserStatusNotifyRslt)(void *userdata, int sdkErr, const char *cookie);
     /* notifyUserStatus reports one user's status change while subscribed (the seed spells
-     * it ntifyUserStatus).
+     * it ntifyUserStatus). Its strings are valid only until it returns.
      *   userStatus: UserStatusObj JSON of the user whose status changed
      *   cookie: startUserStatusNotify's cookie
      */
@@ -221,131 +226,153 @@ typedef struct CRVideoMgrCallbacks {
      *   sdkErr: CRVIDEOSDK_KICKOUT_BY_RELOGIN or CRVIDEOSDK_CONNECTIONLOST
      */
     void (*lineOff)(void *userdata, int sdkErr);
-    /* createMeetingSuccess reports a created meeting.
+    /* createMeetingSuccess reports a created meeting. Its strings are valid only until it
+     * returns.
      *   meetObj: MeetInfoObj JSON of the new meeting
      *   cookie: createMeeting's cookie
      */
     void (*createMeetingSuccess)(void *userdata, const char *meetObj, const char *cookie);
-    /* createMeetingFail reports that createMeeting failed.
+    /* createMeetingFail reports that createMeeting failed. Its strings are valid only until
+     * it returns.
      *   sdkErr: why
      *   cookie: createMeeting's cookie
      */
     void (*createMeetingFail)(void *userdata, int sdkErr, const char *cookie);
-    /* destroyMeetingRslt reports the result of destroyMeeting.
+    /* destroyMeetingRslt reports the result of destroyMeeting. Its strings are valid only
+     * until it returns.
      *   sdkErr: 0 or why not
      *   cookie: destroyMeeting's cookie
      */
     void (*destroyMeetingRslt)(void *userdata, int sdkErr, const char *cookie);
-    /* getMeetingsSuccess delivers the meeting list.
+    /* getMeetingsSuccess delivers the meeting list. Its strings are valid only until it
+     * returns.
      *   jsonMeetings: MeetInfoObjs JSON array, newest first
      *   cookie: getMeetings's cookie
      */
     void (*getMeetingsSuccess)(void *userdata, const char *jsonMeetings, const char *cookie);
-    /* getMeetingsFail reports that getMeetings failed.
+    /* getMeetingsFail reports that getMeetings failed. Its strings are valid only until it
+     * returns.
      *   sdkErr: why
      *   cookie: getMeetings's cookie
      */
     void (*getMeetingsFail)(void *userdata, int sdkErr, const char *cookie);
-    /* callSuccess reports that the callee is ringing.
+    /* callSuccess reports that the callee is ringing. Its strings are valid only until it
+     * returns.
      *   callID: the call ID call returned
      *   cookie: call's cookie
      */
     void (*callSuccess)(void *userdata, const char *callID, const char *cookie);
-    /* callFail reports that a call could not be placed.
+    /* callFail reports that a call could not be placed. Its strings are valid only until it
+     * returns.
      *   callID: the call ID call returned
      *   sdkErr: why
      *   cookie: call's cookie
      */
     void (*callFail)(void *userdata, const char *callID, int sdkErr, const char *cookie);
-    /* acceptCallSuccess reports that acceptCall connected the call.
+    /* acceptCallSuccess reports that acceptCall connected the call. Its strings are valid
+     * only until it returns.
      *   callID: the call ID
      *   cookie: acceptCall's cookie
      */
     void (*acceptCallSuccess)(void *userdata, const char *callID, const char *cookie);
-    /* acceptCallFail reports that acceptCall failed.
+    /* acceptCallFail reports that acceptCall failed. Its strings are valid only until it
+     * returns.
      *   callID: the call ID
      *   sdkErr: why
      *   cookie: acceptCall's cookie
      */
     void (*acceptCallFail)(void *userdata, const char *callID, int sdkErr, const char *cookie);
-    /* rejectCallSuccess reports that rejectCall ended the call.
+    /* rejectCallSuccess reports that rejectCall ended the call. Its strings are valid only
+     * until it returns.
      *   callID: the call ID
      *   cookie: rejectCall's cookie
      */
     void (*rejectCallSuccess)(void *userdata, const char *callID, const char *cookie);
-    /* rejectCallFail reports that rejectCall failed.
+    /* rejectCallFail reports that rejectCall failed. Its strings are valid only until it
+     * returns.
      *   callID: the call ID
      *   sdkErr: why
      *   cookie: rejectCall's cookie
      */
     void (*rejectCallFail)(void *userdata, const char *callID, int sdkErr, const char *cookie);
-    /* hungupCallSuccess reports that hungupCall ended the call.
+    /* hungupCallSuccess reports that hungupCall ended the call. Its strings are valid only
+     * until it returns.
      *   callID: the call ID
      *   cookie: hungupCall's cookie
      */
     void (*hungupCallSuccess)(void *userdata, const char *callID, const char *cookie);
-    /* hungupCallFail reports that hungupCall failed.
+    /* hungupCallFail reports that hungupCall failed. Its strings are valid only until it
+     * returns.
      *   callID: the call ID
      *   sdkErr: why
      *   cookie: hungupCall's cookie
      */
     void (*hungupCallFail)(void *userdata, const char *callID, int sdkErr, const char *cookie);
     /* notifyCallIn reports an incoming call or invitation. Answer with acceptCall,
-     * rejectCall or hungupCall.
+     * rejectCall or hungupCall. Its strings are valid only until it returns.
      *   callID: the call ID (or invite ID) to answer
      *   meetObj: the caller's meetObj, "" for none
      *   callerID: the caller's (or inviter's) usrID
      *   usrExtDat: the caller's data
      */
     void (*notifyCallIn)(void *userdata, const char *callID, const char *meetObj, const char *callerID, const char *usrExtDat);
-    /* notifyCallAccepted reports that the callee accepted your call.
+    /* notifyCallAccepted reports that the callee accepted your call. Its strings are valid
+     * only until it returns.
      *   callID: the call ID
      *   usrExtDat: the callee's data
      *   meetObj: the callee's meetObj, "" for none
      */
     void (*notifyCallAccepted)(void *userdata, const char *callID, const char *usrExtDat, const char *meetObj);
-    /* notifyCallRejected reports that your call was rejected or not answered.
+    /* notifyCallRejected reports that your call was rejected or not answered. Its strings
+     * are valid only until it returns.
      *   callID: the call ID
      *   reason: CRVIDEOSDK_ERR_REFUSE (rejected) or CRVIDEOSDK_ERR_NOANSWER (ring timeout)
      *   usrExtDat: the callee's data ("" on timeout)
      */
     void (*notifyCallRejected)(void *userdata, const char *callID, int reason, const char *usrExtDat);
     /* notifyCallHungup reports that the other party hung up, a ringing call timed out, an
-     * invitation was cancelled, or the other party's session ended.
+     * invitation was cancelled, or the other party's session ended. Its strings are valid
+     * only until it returns.
      *   callID: the call ID (or invite ID)
      *   usrExtDat: the other party's data; "" on timeout or session end
      */
     void (*notifyCallHungup)(void *userdata, const char *callID, const char *usrExtDat);
-    /* callMorePartyRslt reports the result of callMoreParty.
+    /* callMorePartyRslt reports the result of callMoreParty. Its strings are valid only
+     * until it returns.
      *   callID: the invite ID
      *   sdkErr: 0 or why not
      *   cookie: callMoreParty's cookie
      */
     void (*callMorePartyRslt)(void *userdata, const char *callID, int sdkErr, const char *cookie);
-    /* cancelCallMorePartyRslt reports the result of cancelCallMoreParty.
+    /* cancelCallMorePartyRslt reports the result of cancelCallMoreParty. Its strings are
+     * valid only until it returns.
      *   callID: the invite ID
      *   sdkErr: 0 or why not
      *   cookie: cancelCallMoreParty's cookie
      */
     void (*cancelCallMorePartyRslt)(void *userdata, const char *callID, int sdkErr, const char *cookie);
-    /* notifyCallMorePartyStatus reports the invitee's state.
+    /* notifyCallMorePartyStatus reports the invitee's state. Its strings are valid only
+     * until it returns.
      *   callID: the invite ID
      *   status: 0 ringing, 1 accepted, 2 rejected, 3 no answer, 4 hung up
      */
     void (*notifyCallMorePartyStatus)(void *userdata, const char *callID, int status);
-    /* sendCmdRlst reports the result of sendCmd.
+    /* sendCmdRlst reports the result of sendCmd. Its strings are valid only until it
+     * returns.
      *   taskID: the task ID
      *   sdkErr: 0 or why not
      *   cookie: ""
      */
     void (*sendCmdRlst)(void *userdata, const char *taskID, int sdkErr, const char *cookie);
-    /* sendBufferRlst reports the result of sendBuffer.
+    /* sendBufferRlst reports the result of sendBuffer. Its strings are valid only until it
+     * returns.
      *   taskID: the task ID
      *   sdkErr: 0 or why not
      *   cookie: ""
      */
     void (*sendBufferRlst)(void *userdata, const char *taskID, int sdkErr, const char *cookie);
-    /* sendFileRlst reports the result of sendFile.
+    /* sendFileRlst reports the result of sendFile. Its strings are valid only until it
+     * returns.
      *   taskID: the task ID
      *   fileName: the fileName passed to sendFile
      *   sdkErr: 0 or why not
@@ -353,37 +380,42 @@ typedef struct CRVideoMgrCallbacks {
      */
     void (*sendFileRlst)(void *userdata, const char *taskID, const char *fileName, int sdkErr, const char *cookie);
     /* sendProgress reports the progress of sendBuffer or sendFile: at least at start and
-     * end, at most about 10 times a second per task.
+     * end, at most about 10 times a second per task. Its strings are valid only until it
+     * returns.
      *   taskID: the task ID
      *   sendedLen: bytes sent so far (decoded data or file bytes)
      *   totalLen: bytes in all
      *   cookie: ""
      */
     void (*sendProgress)(void *userdata, const char *taskID, int sendedLen, int totalLen, const char *cookie);
-    /* cancelSendRlst reports the result of cancelSend.
+    /* cancelSendRlst reports the result of cancelSend. Its strings are valid only until it
+     * returns.
      *   taskID: the task ID
      *   sdkErr: 0 or why not
      *   cookie: ""
      */
     void (*cancelSendRlst)(void *userdata, const char *taskID, int sdkErr, const char *cookie);
-    /* notifyCmdData delivers data sent with sendCmd.
+    /* notifyCmdData delivers data sent with sendCmd. Its strings are valid only until it
+     * returns.
      *   sourceUserId: the sender's usrID
      *   data: base64 of the data
      */
     void (*notifyCmdData)(void *userdata, const char *sourceUserId, const char *data);
-    /* notifyBufferData delivers data sent with sendBuffer.
+    /* notifyBufferData delivers data sent with sendBuffer. Its strings are valid only until
+     * it returns.
      *   sourceUserId: the sender's usrID
      *   data: base64 of the data
      */
     void (*notifyBufferData)(void *userdata, const char *sourceUserId, const char *data);
-    /* notifyFileData delivers a file sent with sendFile.
+    /* notifyFileData delivers a file sent with sendFile. Its strings are valid only until
+     * it returns.
      *   sourceUserId: the sender's usrID
      *   tmpFile: path of a new file in the temp directory; it is yours: move or delete it
      *   orgFileName: the sender's base file name (no directories)
      */
     void (*notifyFileData)(void *userdata, const char *sourceUserId, const char *tmpFile, const char *orgFileName);
     /* notifyCancelSend reports that an incoming transfer was cancelled or broke off;
-     * nothing of it is kept.
+     * nothing of it is kept. Its strings are valid only until it returns.
      *   sendId: the task ID
      */
     void (*notifyCancelSend)(void *userdata, const char *sendId);
@@ -510,15 +542,18 @@ CRVIDEO_API int crvideo_pollFd(void);
  *   authPswd: lowercase hex MD5 of the enterprise account's password
  *   nickName: display name, at most 128 characters
  *   privAcnt: your own user account, at most 128 characters; "" lets the server assign a
- *   unique usrID
+ *     unique usrID
  *   privAuthCode: custom verification data; "" for none
  *   cookie: your data, echoed back untouched in the result callback; never sent to the
- *   server
+ *     server
  *
  * Reported by: loginSuccess(usrID, cookie) or loginFail(sdkErr, cookie):
  * CRVIDEOSDK_ANCTPSWD_ERR, CRVIDEOSDK_LOGINSTATE_ERROR (already logged in or logging in),
  * CRVIDEOSDK_NO_SERVERINFO, CRVIDEOSDK_CREATE_CONN_FAILED, CRVIDEOSDK_PARAM_ERR,
  * CRVIDEOSDK_CUSTOMAUTH_*.
+ *
+ * Thread-safe; may be called from any thread, also from inside a callback. String arguments
+ * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API void crvideomgr_login(const char *authAcnt, const char *authPswd, const char *nickName, const char *privAcnt, const char *privAuthCode, const char *cookie);
 
@@ -528,6 +563,9 @@ CRVIDEO_API void crvideomgr_login(const char *authAcnt, const char *authPswd, co
  * callbacks already queued still arrive. Does nothing when not logged in.
  *
  * Reported by: none.
+ *
+ * Thread-safe; may be called from any thread, also from inside a callback. String arguments
+ * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API void crvideomgr_logout(void);
 
@@ -536,11 +574,14 @@ CRVIDEO_API void crvideomgr_logout(void);
  * not 0 fail at the caller with CRVIDEOSDK_ERR_BUSY.
  *
  *   DNDStatus: 0 turns do-not-disturb off; any other value turns it on (the meaning is
- *   yours)
+ *     yours)
  *   cookie: your data, echoed back untouched in the result callback; never sent to the
- *   server
+ *     server
  *
  * Reported by: setDNDStatusSuccess(cookie) or setDNDStatusFail(sdkErr, cookie).
+ *
+ * Thread-safe; may be called from any thread, also from inside a callback. String arguments
+ * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API void crvideomgr_setDNDStatus(int DNDStatus, const char *cookie);
 
@@ -549,10 +590,13 @@ CRVIDEO_API void crvideomgr_setDNDStatus(int DNDStatus, const char *cookie);
  * caller included.
  *
  *   cookie: your data, echoed back untouched in the result callback; never sent to the
- *   server
+ *     server
  *
  * Reported by: getUserStatusSuccess(usersStatus, cookie) with a UserStatusObjs JSON array,
  * or getUserStatusFail(sdkErr, cookie).
+ *
+ * Thread-safe; may be called from any thread, also from inside a callback. String arguments
+ * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API void crvideomgr_getUserStatus(const char *cookie);
 
@@ -562,9 +606,12 @@ CRVIDEO_API void crvideomgr_getUserStatus(const char *cookie);
  * notifyUserStatus with this cookie. Call getUserStatus first for the initial picture.
  *
  *   cookie: your data, echoed back untouched in the result callback; never sent to the
- *   server
+ *     server
  *
  * Reported by: startUserStatusNotifyRslt(sdkErr, cookie).
+ *
+ * Thread-safe; may be called from any thread, also from inside a callback. String arguments
+ * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API void crvideomgr_startUserStatusNotify(const char *cookie);
 
@@ -573,9 +620,12 @@ CRVIDEO_API void crvideomgr_startUserStatusNotify(const char *cookie);
  * Logout ends it too.
  *
  *   cookie: your data, echoed back untouched in the result callback; never sent to the
- *   server
+ *     server
  *
  * Reported by: stopUserStatusNotifyRslt(sdkErr, cookie).
+ *
+ * Thread-safe; may be called from any thread, also from inside a callback. String arguments
+ * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API void crvideomgr_stopUserStatusNotify(const char *cookie);
 
@@ -585,11 +635,14 @@ CRVIDEO_API void crvideomgr_stopUserStatusNotify(const char *cookie);
  *   meetSubject: subject, at most 50 characters (code points)
  *   createPswd: 0: no password; 1: the server generates a 6-digit password
  *   cookie: your data, echoed back untouched in the result callback; never sent to the
- *   server
+ *     server
  *
  * Reported by: createMeetingSuccess(meetObj, cookie) with a MeetInfoObj, or
  * createMeetingFail(sdkErr, cookie): CRVIDEOSDK_PARAM_ERR for a long subject or createPswd
  * not 0 or 1.
+ *
+ * Thread-safe; may be called from any thread, also from inside a callback. String arguments
+ * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API void crvideomgr_createMeeting(const char *meetSubject, int createPswd, const char *cookie);
 
@@ -598,10 +651,13 @@ CRVIDEO_API void crvideomgr_createMeeting(const char *meetSubject, int createPsw
  *
  *   meetID: the meeting's ID
  *   cookie: your data, echoed back untouched in the result callback; never sent to the
- *   server
+ *     server
  *
  * Reported by: destroyMeetingRslt(sdkErr, cookie): CRVIDEOSDK_MEETNOTEXIST for an unknown
  * ID.
+ *
+ * Thread-safe; may be called from any thread, also from inside a callback. String arguments
+ * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API void crvideomgr_destroyMeeting(int meetID, const char *cookie);
 
@@ -609,10 +665,13 @@ CRVIDEO_API void crvideomgr_destroyMeeting(int meetID, const char *cookie);
  * crvideomgr_getMeetings lists the enterprise's meetings, newest first.
  *
  *   cookie: your data, echoed back untouched in the result callback; never sent to the
- *   server
+ *     server
  *
  * Reported by: getMeetingsSuccess(jsonMeetings, cookie) with a MeetInfoObjs JSON array, or
  * getMeetingsFail(sdkErr, cookie).
+ *
+ * Thread-safe; may be called from any thread, also from inside a callback. String arguments
+ * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API void crvideomgr_getMeetings(const char *cookie);
 
@@ -625,18 +684,22 @@ CRVIDEO_API void crvideomgr_getMeetings(const char *cookie);
  *   meetObj: "" or a MeetInfoObj JSON object, at most 8192 bytes
  *   usrExtDat: your data for the callee, at most 8192 bytes
  *   cookie: your data, echoed back untouched in the result callback; never sent to the
- *   server
+ *     server
  *
  * Returns the new call ID, a new NUL-terminated string owned by the caller: free it with
  * crvideo_free. It is returned even when the request fails at once (the failure then
  * arrives on the callback with this ID). Returns NULL only when the SDK is not initialised
  * (CRVIDEOSDK_NOT_INIT: no callback follows) or on an internal error
  * (CRVIDEOSDK_INNER_ERR).
+ *
  * Reported by: callSuccess(callID, cookie) once the callee is ringing (the callee gets
  * notifyCallIn), or callFail(callID, sdkErr, cookie): CRVIDEOSDK_ERR_OFFLINE,
  * CRVIDEOSDK_ERR_BUSY (busy or DND), CRVIDEOSDK_ERR_CALL_EXIST (you are in a call),
  * CRVIDEOSDK_PARAM_ERR (yourself, bad meetObj, too long). Then notifyCallAccepted,
  * notifyCallRejected or notifyCallHungup.
+ *
+ * Thread-safe; may be called from any thread, also from inside a callback. String arguments
+ * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API char *crvideomgr_call(const char *calledUserID, const char *meetObj, const char *usrExtDat, const char *cookie);
 
@@ -648,10 +711,13 @@ CRVIDEO_API char *crvideomgr_call(const char *calledUserID, const char *meetObj,
  *   meetObj: "" or a MeetInfoObj JSON object for the caller, at most 8192 bytes
  *   usrExtDat: your data for the caller, at most 8192 bytes
  *   cookie: your data, echoed back untouched in the result callback; never sent to the
- *   server
+ *     server
  *
  * Reported by: acceptCallSuccess(callID, cookie) or acceptCallFail(callID, sdkErr, cookie):
  * CRVIDEOSDK_INVALID_CALLID when the call is unknown, ended or not yours.
+ *
+ * Thread-safe; may be called from any thread, also from inside a callback. String arguments
+ * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API void crvideomgr_acceptCall(const char *callID, const char *meetObj, const char *usrExtDat, const char *cookie);
 
@@ -662,10 +728,13 @@ CRVIDEO_API void crvideomgr_acceptCall(const char *callID, const char *meetObj, 
  *   callID: the call ID (or invite ID) from notifyCallIn
  *   usrExtDat: your data for the caller, at most 8192 bytes
  *   cookie: your data, echoed back untouched in the result callback; never sent to the
- *   server
+ *     server
  *
  * Reported by: rejectCallSuccess(callID, cookie) or rejectCallFail(callID, sdkErr, cookie):
  * CRVIDEOSDK_INVALID_CALLID.
+ *
+ * Thread-safe; may be called from any thread, also from inside a callback. String arguments
+ * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API void crvideomgr_rejectCall(const char *callID, const char *usrExtDat, const char *cookie);
 
@@ -676,10 +745,13 @@ CRVIDEO_API void crvideomgr_rejectCall(const char *callID, const char *usrExtDat
  *   callID: the call ID (or invite ID)
  *   usrExtDat: your data for the other party, at most 8192 bytes
  *   cookie: your data, echoed back untouched in the result callback; never sent to the
- *   server
+ *     server
  *
  * Reported by: hungupCallSuccess(callID, cookie) or hungupCallFail(callID, sdkErr, cookie):
  * CRVIDEOSDK_INVALID_CALLID.
+ *
+ * Thread-safe; may be called from any thread, also from inside a callback. String arguments
+ * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API void crvideomgr_hungupCall(const char *callID, const char *usrExtDat, const char *cookie);
 
@@ -692,16 +764,20 @@ CRVIDEO_API void crvideomgr_hungupCall(const char *callID, const char *usrExtDat
  *   meetObj: "" or a MeetInfoObj JSON object, at most 8192 bytes
  *   usrExtDat: your data for the invitee, at most 8192 bytes
  *   cookie: your data, echoed back untouched in the result callback; never sent to the
- *   server
+ *     server
  *
  * Returns the new invite ID, a new NUL-terminated string owned by the caller: free it with
  * crvideo_free. It is returned even when the request fails at once (the failure then
  * arrives on the callback with this ID). Returns NULL only when the SDK is not initialised
  * (CRVIDEOSDK_NOT_INIT: no callback follows) or on an internal error
  * (CRVIDEOSDK_INNER_ERR).
+ *
  * Reported by: callMorePartyRslt(inviteID, sdkErr, cookie): 0, CRVIDEOSDK_INVALID_CALLID
  * (not in a connected call), CRVIDEOSDK_ERR_OFFLINE, CRVIDEOSDK_ERR_BUSY; then
  * notifyCallMorePartyStatus(inviteID, status).
+ *
+ * Thread-safe; may be called from any thread, also from inside a callback. String arguments
+ * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API char *crvideomgr_callMoreParty(const char *called, const char *meetObj, const char *usrExtDat, const char *cookie);
 
@@ -712,10 +788,13 @@ CRVIDEO_API char *crvideomgr_callMoreParty(const char *called, const char *meetO
  *   inviteID: the invite ID returned by callMoreParty
  *   usrExtDat: your data for the invitee, at most 8192 bytes
  *   cookie: your data, echoed back untouched in the result callback; never sent to the
- *   server
+ *     server
  *
  * Reported by: cancelCallMorePartyRslt(inviteID, sdkErr, cookie): 0, or
  * CRVIDEOSDK_INVALID_CALLID when the invite is not ringing.
+ *
+ * Thread-safe; may be called from any thread, also from inside a callback. String arguments
+ * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API void crvideomgr_cancelCallMoreParty(const char *inviteID, const char *usrExtDat, const char *cookie);
 
@@ -731,8 +810,12 @@ CRVIDEO_API void crvideomgr_cancelCallMoreParty(const char *inviteID, const char
  * arrives on the callback with this ID). Returns NULL only when the SDK is not initialised
  * (CRVIDEOSDK_NOT_INIT: no callback follows) or on an internal error
  * (CRVIDEOSDK_INNER_ERR).
+ *
  * Reported by: sendCmdRlst(taskID, sdkErr, "") once the receiving library has the data: 0,
  * CRVIDEOSDK_BASE64_COV_ERR, CRVIDEOSDK_SENDCMD_LARGE, CRVIDEOSDK_SENDDATA_TARGETINVALID.
+ *
+ * Thread-safe; may be called from any thread, also from inside a callback. String arguments
+ * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API char *crvideomgr_sendCmd(const char *targetUserId, const char *data);
 
@@ -749,10 +832,14 @@ CRVIDEO_API char *crvideomgr_sendCmd(const char *targetUserId, const char *data)
  * arrives on the callback with this ID). Returns NULL only when the SDK is not initialised
  * (CRVIDEOSDK_NOT_INIT: no callback follows) or on an internal error
  * (CRVIDEOSDK_INNER_ERR).
+ *
  * Reported by: sendProgress(taskID, sendedLen, totalLen, "") as it goes, then
  * sendBufferRlst(taskID, sdkErr, "") once the receiver has everything: 0,
  * CRVIDEOSDK_BASE64_COV_ERR, CRVIDEOSDK_SENDBUFFER_LARGE,
  * CRVIDEOSDK_SENDDATA_TARGETINVALID, CRVIDEOSDK_SENDFAIL.
+ *
+ * Thread-safe; may be called from any thread, also from inside a callback. String arguments
+ * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API char *crvideomgr_sendBuffer(const char *targetUserId, const char *data);
 
@@ -769,10 +856,14 @@ CRVIDEO_API char *crvideomgr_sendBuffer(const char *targetUserId, const char *da
  * arrives on the callback with this ID). Returns NULL only when the SDK is not initialised
  * (CRVIDEOSDK_NOT_INIT: no callback follows) or on an internal error
  * (CRVIDEOSDK_INNER_ERR).
+ *
  * Reported by: sendProgress(taskID, sendedLen, totalLen, "") as it goes, then
  * sendFileRlst(taskID, fileName, sdkErr, ""): 0, CRVIDEOSDK_FILE_NOT_EXIST,
  * CRVIDEOSDK_FILE_READ_ERR, CRVIDEOSDK_FILE_SIZE_UNSUPPORT,
  * CRVIDEOSDK_SENDDATA_TARGETINVALID, CRVIDEOSDK_FILE_WRITE_ERR, CRVIDEOSDK_SENDFAIL.
+ *
+ * Thread-safe; may be called from any thread, also from inside a callback. String arguments
+ * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API char *crvideomgr_sendFile(const char *targetUserId, const char *fileName);
 
@@ -784,6 +875,9 @@ CRVIDEO_API char *crvideomgr_sendFile(const char *targetUserId, const char *file
  *
  * Reported by: cancelSendRlst(taskID, sdkErr, ""): 0, or CRVIDEOSDK_TRANSID_INVALID for an
  * unknown, finished, already cancelled or sendCmd task.
+ *
+ * Thread-safe; may be called from any thread, also from inside a callback. String arguments
+ * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API void crvideomgr_cancelSend(const char *taskID);
 
