@@ -32,16 +32,19 @@ type conn struct {
 	wake       chan struct{}
 	// killReason is why the connection was cut off (kill), logged by the writer.
 	killReason atomic.Pointer[string]
+	// readDone is closed when the reader goroutine has finished.
+	readDone chan struct{}
 }
 
 func newConn(s *Server, ws *websocket.Conn) *conn {
 	return &conn{
-		srv:     s,
-		ws:      ws,
-		out:     protocol.NewOutbox(maxCtrlBytes),
-		log:     s.log.With("remote", ws.RemoteAddr().String()),
-		wake:    make(chan struct{}, 1),
-		loginBy: time.Now().Add(s.loginTimeout),
+		srv:      s,
+		ws:       ws,
+		out:      protocol.NewOutbox(maxCtrlBytes),
+		log:      s.log.With("remote", ws.RemoteAddr().String()),
+		wake:     make(chan struct{}, 1),
+		readDone: make(chan struct{}),
+		loginBy:  time.Now().Add(s.loginTimeout),
 	}
 }
 
@@ -141,6 +144,7 @@ func (c *conn) finish() {
 	}
 	c.out.Close()
 	c.srv.connGone(c)
+	close(c.readDone)
 }
 
 // writeLoop writes queued frames and pings until the outbox is closed or a
@@ -177,9 +181,17 @@ func (c *conn) writeLoop() {
 			return
 		}
 		if c.flushClose.Load() {
+			// Close handshake: wait for the peer's close (the reader then
+			// ends) before closing the socket, so that unread input does
+			// not turn the close into a reset that could discard the
+			// lineOff or logout reply on its way.
 			c.ws.WriteControl(websocket.CloseMessage,
 				websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""),
 				time.Now().Add(time.Second))
+			select {
+			case <-c.readDone:
+			case <-time.After(closeWait):
+			}
 			c.out.Close()
 			return
 		}

@@ -74,6 +74,8 @@ const (
 	wsBufferSize = 64 << 10
 	// closeGrace bounds how long Close waits for connection goroutines.
 	closeGrace = 5 * time.Second
+	// closeWait bounds the wait for the peer's answer to our close frame.
+	closeWait = time.Second
 	// loginTimeout: a connection must log in this soon after it opens.
 	loginTimeout = 30 * time.Second
 )
