@@ -52,9 +52,10 @@ func (s *logSink) Write(p []byte) (int, error) {
 }
 
 // open creates dir if needed and opens its log file, rotating a large one.
-func (s *logSink) open(dir string) error {
+// It returns the file for close.
+func (s *logSink) open(dir string) (*os.File, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
+		return nil, err
 	}
 	path := filepath.Join(dir, logName)
 	if st, err := os.Stat(path); err == nil && st.Size() > logRotateSize {
@@ -62,7 +63,7 @@ func (s *logSink) open(dir string) error {
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s.mu.Lock()
 	old := s.f
@@ -71,14 +72,17 @@ func (s *logSink) open(dir string) error {
 	if old != nil {
 		old.Close()
 	}
-	return nil
+	return f, nil
 }
 
-// close closes the file; later lines go to the same path, opened per line.
-func (s *logSink) close() {
+// close closes f, the file an open returned, unless a later open replaced it
+// (a racing init): then only f is closed and the current file stays. Later
+// lines go to the same path, opened per line.
+func (s *logSink) close(f *os.File) {
 	s.mu.Lock()
-	f := s.f
-	s.f = nil
+	if s.f == f {
+		s.f = nil
+	}
 	s.mu.Unlock()
 	if f != nil {
 		f.Close()

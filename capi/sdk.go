@@ -17,6 +17,7 @@ package main
 import "C"
 
 import (
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -30,9 +31,10 @@ func main() {}
 
 // instance is one crvideo_init .. crvideo_uninit lifetime.
 type instance struct {
-	m    *core.Mgr
-	wake chan struct{} // thread mode: an event was queued (capacity 1)
-	stop chan struct{} // closed by crvideo_uninit
+	m       *core.Mgr
+	wake    chan struct{} // thread mode: an event was queued (capacity 1)
+	stop    chan struct{} // closed by crvideo_uninit
+	logFile *os.File      // this instance's log, closed by its uninit
 
 	mu          sync.Mutex
 	stopped     bool
@@ -68,9 +70,10 @@ func current() *instance {
 	return cur
 }
 
-// faultFunc names an export that panics on purpose, read from the environment
-// variable CRVIDEOMGR_TEST_FAULT at crvideo_init: the tests use it to check that
-// a panic inside the library becomes CRVIDEOSDK_INNER_ERR, not a crash.
+// faultFunc names an export that panics on purpose ("dispatch": the dispatch
+// after each callback), read from the environment variable
+// CRVIDEOMGR_TEST_FAULT at crvideo_init: the tests use it to check that a panic
+// inside the library becomes CRVIDEOSDK_INNER_ERR or a log line, not a crash.
 var (
 	faultFunc atomic.Value
 	cFaultEnv = C.CString("CRVIDEOMGR_TEST_FAULT") // allocated once, never freed
@@ -147,18 +150,31 @@ func (in *instance) run(max int) int {
 			return n
 		default:
 		}
-		if in.m.Poll(1) == 1 {
-			n++
-			continue
-		}
-		ev := in.popSynth()
-		if ev == nil {
+		if in.runOne() == 0 {
 			break
 		}
-		ev(cAdapter{})
 		n++
 	}
 	return n
+}
+
+// runOne runs the next engine event, or else the next library-made one, and
+// returns how many ran (0 or 1). A panic on the way is logged and counted as a
+// run event, so dispatching goes on. runMu must be held.
+func (in *instance) runOne() (n int) {
+	defer guard("callback dispatch", func() { n = 1 })
+	if in.m.Poll(1) == 1 {
+		if f, _ := faultFunc.Load().(string); f == "dispatch" {
+			panic("CRVIDEOMGR_TEST_FAULT: injected fault after a callback")
+		}
+		return 1
+	}
+	ev := in.popSynth()
+	if ev == nil {
+		return 0
+	}
+	ev(cAdapter{})
+	return 1
 }
 
 // startDispatch starts the dispatch goroutine unless one is alive, poll mode
@@ -209,11 +225,12 @@ func crvideo_init(sdkDatSavePath *C.char) (ret C.int) {
 	if dir == "" {
 		return protocol.ParamErr
 	}
-	if err := sink.open(dir); err != nil {
+	logFile, err := sink.open(dir)
+	if err != nil {
 		return protocol.ParamErr
 	}
 	faultFunc.Store(goString(C.getenv(cFaultEnv))) // C's environment: the host may setenv after load
-	in := &instance{wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	in := &instance{wake: make(chan struct{}, 1), stop: make(chan struct{}), logFile: logFile}
 	in.m = core.New(core.Config{
 		Callback:       cAdapter{},
 		Logger:         logger(),
@@ -257,7 +274,7 @@ func crvideo_uninit() {
 		}
 	}
 	logger().Info("crvideo_uninit", "insideCallback", inside)
-	sink.close()
+	sink.close(in.logFile)
 }
 
 //export crvideo_setServerAddr

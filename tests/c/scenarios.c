@@ -976,6 +976,20 @@ static void *stress(void *arg)
     return NULL;
 }
 
+static void *init_uninit(void *arg)
+{
+    char dir[600];
+    (void)arg;
+    snprintf(dir, sizeof dir, "%s/sdk-misuse-race-%d", getenv("CRV_TMP"), (int)getpid());
+    for (int k = 0; k < 40; k++) {
+        int rc = crvideo_init(dir);
+        ASSERT(rc == CRVIDEOSDK_NOERR || rc == CRVIDEOSDK_LOGINSTATE_ERROR);
+        crvideomgr_getUserStatus("race");
+        crvideo_uninit();
+    }
+    return NULL;
+}
+
 static void role_misuse(void)
 {
     h_register();
@@ -1075,6 +1089,16 @@ static void role_misuse(void)
         h_sleep_ms(5);
         crvideo_uninit();
     }
+    /* ... and two of them init and uninit concurrently with the main thread. */
+    pthread_t cyc[2];
+    for (int k = 0; k < 2; k++)
+        ASSERT_EQ(pthread_create(&cyc[k], NULL, init_uninit, NULL), 0);
+    for (int k = 0; k < 40; k++) {
+        crvideo_init(dir); /* NOERR or LOGINSTATE_ERROR, whoever is first */
+        crvideo_uninit();
+    }
+    for (int k = 0; k < 2; k++)
+        pthread_join(cyc[k], NULL);
     stress_stop = 1;
     for (int k = 0; k < 4; k++)
         pthread_join(th[k], NULL);
@@ -1105,7 +1129,30 @@ static void role_fault(void)
     ASSERT_STR_EQ(ev_expect("getMeetingsSuccess", NULL, T)->s[1], "still-alive");
     crvideomgr_logout();
     crvideo_uninit();
+    /* A panic in the dispatch after every callback: each is logged, dispatching goes on. */
+    setenv("CRVIDEOMGR_TEST_FAULT", "dispatch", 1);
+    h_init();
+    h_login(h_uid("f"));
+    for (int k = 0; k < 3; k++) {
+        crvideomgr_getMeetings("after-panic");
+        ASSERT_STR_EQ(ev_expect("getMeetingsSuccess", NULL, T)->s[1], "after-panic");
+    }
+    crvideomgr_logout();
+    crvideo_uninit();
     unsetenv("CRVIDEOMGR_TEST_FAULT");
+    /* Each panic is in the log, with its stack. */
+    char log[600], line[8192];
+    snprintf(log, sizeof log, "%s/sdk-fault-%d/crvideomgr.log", getenv("CRV_TMP"), (int)getpid());
+    FILE *f = fopen(log, "r");
+    ASSERT(f != NULL);
+    int in_export = 0, in_dispatch = 0;
+    while (fgets(line, sizeof line, f)) {
+        in_export += strstr(line, "injected fault in createMeeting") != NULL;
+        in_dispatch += strstr(line, "injected fault after a callback") != NULL;
+    }
+    fclose(f);
+    ASSERT_EQ(in_export, 1);
+    ASSERT_EQ(in_dispatch, 4); /* loginSuccess and three getMeetingsSuccess */
 }
 
 /* ---- cycles: 1,000 x init/login/logout/uninit -------------------------------------- */
@@ -1187,8 +1234,8 @@ const scenario_t scenarios[] = {
     {"kick", "same user twice: lineOff(10) to the older session, both ways", 2, {{"first", role_kick_1}, {"second", role_kick_2}}, 0, NULL},
     {"reentrant", "logout+login, uninit, and uninit+init+login from inside callbacks", 1, {{"solo", role_reentrant}}, 0, NULL},
     {"poll", "poll mode: callbacks on the caller's thread, pollFd, maxEvents, switching, uninit in a callback", 1, {{"solo", role_poll}}, 0, NULL},
-    {"misuse", "NULL everywhere, 16 MiB strings, wrong order, 4 threads racing init/uninit", 1, {{"solo", role_misuse}}, 0, NULL},
-    {"fault", "an injected panic inside an export becomes CRVIDEOSDK_INNER_ERR (or a NULL ID), no crash", 1, {{"solo", role_fault}}, 0, NULL},
+    {"misuse", "NULL everywhere, 16 MiB strings, wrong order, 4 threads calling while 3 race init/uninit", 1, {{"solo", role_misuse}}, 0, NULL},
+    {"fault", "injected panics: in an export -> CRVIDEOSDK_INNER_ERR or a NULL ID; in dispatch -> logged, goes on", 1, {{"solo", role_fault}}, 0, NULL},
     {"cycles", "1,000 init/login/logout/uninit cycles: threads, RSS and fds do not grow", 1, {{"solo", role_cycles}}, 600, NULL},
     {NULL, NULL, 0, {{NULL, NULL}}, 0, NULL},
 };
