@@ -72,6 +72,9 @@ const (
 	// chunk leaves in one frame and one system call (FIELD-NOTES); write
 	// buffers are pooled, so idle connections do not hold one.
 	wsBufferSize = 64 << 10
+	// shutdownFlush bounds how long Close lets connections flush and close
+	// gracefully before cutting them off.
+	shutdownFlush = 2 * time.Second
 	// closeGrace bounds how long Close waits for connection goroutines.
 	closeGrace = 5 * time.Second
 	// closeWait bounds the wait for the peer's answer to our close frame.
@@ -256,8 +259,9 @@ func (s *Server) Addr() string {
 	return s.ln.Addr().String()
 }
 
-// Close stops accepting, ends every session, waits for the connection
-// goroutines and closes the store. It is idempotent and safe to call from
+// Close stops accepting, closes every connection (gracefully for up to 2 s:
+// queued frames and a close frame are written), which ends every session,
+// waits for the connection goroutines and closes the store. It is idempotent and safe to call from
 // any goroutine.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
@@ -275,15 +279,25 @@ func (s *Server) Close() error {
 			cancel()
 			hs.Close()
 		}
+		// Gracefully first: each connection writes what is queued and a
+		// close frame; those that have not finished in shutdownFlush are
+		// cut off.
 		for _, c := range conns {
-			c.kill(reasonShutdown)
+			c.closeAfterFlush()
 		}
 		done := make(chan struct{})
 		go func() { s.wg.Wait(); close(done) }()
 		select {
 		case <-done:
-		case <-time.After(closeGrace):
-			s.log.Warn("close: connection goroutines still running")
+		case <-time.After(shutdownFlush):
+			for _, c := range conns {
+				c.kill(reasonShutdown)
+			}
+			select {
+			case <-done:
+			case <-time.After(closeGrace):
+				s.log.Warn("close: connection goroutines still running")
+			}
 		}
 		s.closeErr = s.store.close()
 		s.log.Info("closed")
