@@ -1186,8 +1186,11 @@ static void role_cycles(void)
     h_report("%d cycles in %ld ms; after %d warm-up cycles -> after %d: threads %ld -> %ld (max %ld), "
              "RSS %ld -> %ld KiB (%+ld KiB), open fds %ld -> %ld",
              n, h_now_ms() - t0, warm, n, th0, th1, thmax, rss0, rss1, rss1 - rss0, fd0, fd1);
-    ASSERT_LE(th1, th0 + 2);
-    ASSERT_LE(thmax, th0 + 4);
+    /* The Go runtime parks idle threads instead of ending them, so the count can
+     * creep up to the peak concurrency it has needed; a leak would add a thread per
+     * cycle (hundreds here). The dispatch thread itself ends at every uninit. */
+    ASSERT_LE(th1, th0 + 4);
+    ASSERT_LE(thmax, th0 + 8);
     ASSERT_EQ(fd1, fd0);
 #if defined(__SANITIZE_ADDRESS__)
     /* ASan keeps freed blocks in quarantine and every allocation stack in its stack
