@@ -50,6 +50,15 @@ static int poll_driven;
 
 void h_set_poll(int on) { poll_driven = on; }
 
+/* Every callback must get back the userdata given to crvideo_setCallbacks. */
+static int h_userdata_marker;
+
+static void check_ud(void *ud)
+{
+    if (ud != &h_userdata_marker)
+        h_fail(__FILE__, __LINE__, "callback got userdata %p, registered %p", ud, (void *)&h_userdata_marker);
+}
+
 static char *dup_s(const char *s)
 {
     /* The library promises never to pass NULL. */
@@ -86,25 +95,25 @@ static void record(const char *name, const char *s0, const char *s1, const char 
 /* One recorder per callback shape. A string argument that must be present is
  * passed through dup_s, which fails on NULL. */
 #define CB_S(n)                                                                          \
-    static void cb_##n(void *ud, const char *a) { (void)ud; record(#n, a, NULL, NULL, NULL, 0, 0); }
+    static void cb_##n(void *ud, const char *a) { check_ud(ud); record(#n, a, NULL, NULL, NULL, 0, 0); }
 #define CB_I(n)                                                                          \
-    static void cb_##n(void *ud, int a) { (void)ud; record(#n, NULL, NULL, NULL, NULL, a, 0); }
+    static void cb_##n(void *ud, int a) { check_ud(ud); record(#n, NULL, NULL, NULL, NULL, a, 0); }
 #define CB_SS(n)                                                                         \
-    static void cb_##n(void *ud, const char *a, const char *b) { (void)ud; record(#n, a, b, NULL, NULL, 0, 0); }
+    static void cb_##n(void *ud, const char *a, const char *b) { check_ud(ud); record(#n, a, b, NULL, NULL, 0, 0); }
 #define CB_IS(n)                                                                         \
-    static void cb_##n(void *ud, int a, const char *b) { (void)ud; record(#n, b, NULL, NULL, NULL, a, 0); }
+    static void cb_##n(void *ud, int a, const char *b) { check_ud(ud); record(#n, b, NULL, NULL, NULL, a, 0); }
 #define CB_SI(n)                                                                         \
-    static void cb_##n(void *ud, const char *a, int b) { (void)ud; record(#n, a, NULL, NULL, NULL, b, 0); }
+    static void cb_##n(void *ud, const char *a, int b) { check_ud(ud); record(#n, a, NULL, NULL, NULL, b, 0); }
 #define CB_SIS(n)                                                                        \
-    static void cb_##n(void *ud, const char *a, int b, const char *c) { (void)ud; record(#n, a, c, NULL, NULL, b, 0); }
+    static void cb_##n(void *ud, const char *a, int b, const char *c) { check_ud(ud); record(#n, a, c, NULL, NULL, b, 0); }
 #define CB_SSS(n)                                                                        \
-    static void cb_##n(void *ud, const char *a, const char *b, const char *c) { (void)ud; record(#n, a, b, c, NULL, 0, 0); }
+    static void cb_##n(void *ud, const char *a, const char *b, const char *c) { check_ud(ud); record(#n, a, b, c, NULL, 0, 0); }
 #define CB_SSSS(n)                                                                       \
-    static void cb_##n(void *ud, const char *a, const char *b, const char *c, const char *d) { (void)ud; record(#n, a, b, c, d, 0, 0); }
+    static void cb_##n(void *ud, const char *a, const char *b, const char *c, const char *d) { check_ud(ud); record(#n, a, b, c, d, 0, 0); }
 #define CB_SSIS(n)                                                                       \
-    static void cb_##n(void *ud, const char *a, const char *b, int c, const char *d) { (void)ud; record(#n, a, b, d, NULL, c, 0); }
+    static void cb_##n(void *ud, const char *a, const char *b, int c, const char *d) { check_ud(ud); record(#n, a, b, d, NULL, c, 0); }
 #define CB_SIIS(n)                                                                       \
-    static void cb_##n(void *ud, const char *a, int b, int c, const char *d) { (void)ud; record(#n, a, d, NULL, NULL, b, c); }
+    static void cb_##n(void *ud, const char *a, int b, int c, const char *d) { check_ud(ud); record(#n, a, d, NULL, NULL, b, c); }
 
 /* Int arguments of IS/SI/SIS callbacks land in i[0]; string arguments in s[] in order,
  * so loginFail(sdkErr, cookie) records s[0] = cookie, i[0] = sdkErr. */
@@ -165,7 +174,7 @@ void h_register(void)
     SET(cancelSendRlst); SET(notifyCmdData); SET(notifyBufferData); SET(notifyFileData);
     SET(notifyCancelSend);
 #undef SET
-    ASSERT_EQ(crvideo_setCallbacks(&c, sizeof c, NULL), CRVIDEOSDK_NOERR);
+    ASSERT_EQ(crvideo_setCallbacks(&c, sizeof c, &h_userdata_marker), CRVIDEOSDK_NOERR);
 }
 
 static ev_t *find(const char *name, const char *s0)
