@@ -3,8 +3,11 @@ package server
 import (
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/crvideomgr/crvideomgr/protocol"
 )
@@ -193,4 +196,41 @@ func TestAddrFileAndCloseIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.waitClosed()
+}
+
+// TestNoGoroutineLeak: after Close, every goroutine the server started
+// (connections, HTTP) is gone.
+func TestNoGoroutineLeak(t *testing.T) {
+	before := runtime.NumGoroutine()
+	dir := t.TempDir()
+	for n, p := range testAccounts {
+		if err := AddAccount(dir, n, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := New(Config{Listen: "127.0.0.1:0", DataDir: dir, RingTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var clients []*tclient
+	for i := range 5 {
+		c := dial(t, s, "u"+strconv.Itoa(i))
+		if r := c.req(loginMsg("ent1", c.name)); r.Code != 0 {
+			t.Fatal(r.Code)
+		}
+		clients = append(clients, c)
+	}
+	clients[0].req(callMsg("leak", "u1"))
+	clients[2].req(protocol.Msg{Op: protocol.OpSendBegin, Task: "t", To: "u3", Kind: "buffer", Total: 10})
+	dial(t, s, "idle") // not logged in
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range clients {
+		c.waitClosed()
+	}
+	waitFor(t, waitTime, "goroutines to end", func() bool { return runtime.NumGoroutine() <= before+1 })
 }
