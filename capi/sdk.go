@@ -273,7 +273,9 @@ func crvideo_uninit() {
 			<-done
 		}
 	}
-	logger().Info("crvideo_uninit", "insideCallback", inside)
+	// After the waits above the engine's goroutines and the dispatch goroutine
+	// are gone: the count lets the cycle test see goroutine leaks.
+	logger().Info("crvideo_uninit", "insideCallback", inside, "goroutines", runtime.NumGoroutine())
 	sink.close(in.logFile)
 }
 

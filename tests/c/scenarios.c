@@ -1183,6 +1183,29 @@ static void role_cycles(void)
             thmax = h_threads();
     }
     long th1 = h_threads(), rss1 = h_rss_kb(), fd1 = h_open_fds();
+    /* Goroutines: the library logs runtime.NumGoroutine() at every uninit. */
+    char log[700], line[1024];
+    snprintf(log, sizeof log, "%s/crvideomgr.log", dir);
+    FILE *f = fopen(log, "r");
+    ASSERT(f != NULL);
+    int seen = 0;
+    long g0 = -1, g1 = -1, gmax = 0;
+    while (fgets(line, sizeof line, f)) {
+        char *g = strstr(line, "msg=crvideo_uninit");
+        if (g == NULL || (g = strstr(line, "goroutines=")) == NULL)
+            continue;
+        long v = atol(g + 11);
+        if (++seen == warm)
+            g0 = v;
+        if (seen > warm && v > gmax)
+            gmax = v;
+        g1 = v;
+    }
+    fclose(f);
+    ASSERT_EQ(seen, n);
+    h_report("goroutines after uninit: %ld after %d cycles -> %ld after %d (max %ld)", g0, warm, g1, n, gmax);
+    ASSERT_LE(g1, g0 + 2);
+    ASSERT_LE(gmax, g0 + 4);
     h_report("%d cycles in %ld ms; after %d warm-up cycles -> after %d: threads %ld -> %ld (max %ld), "
              "RSS %ld -> %ld KiB (%+ld KiB), open fds %ld -> %ld",
              n, h_now_ms() - t0, warm, n, th0, th1, thmax, rss0, rss1, rss1 - rss0, fd0, fd1);
@@ -1239,7 +1262,7 @@ const scenario_t scenarios[] = {
     {"poll", "poll mode: callbacks on the caller's thread, pollFd, maxEvents, switching, uninit in a callback", 1, {{"solo", role_poll}}, 0, NULL},
     {"misuse", "NULL everywhere, 16 MiB strings, wrong order, 4 threads calling while 3 race init/uninit", 1, {{"solo", role_misuse}}, 0, NULL},
     {"fault", "injected panics: in an export -> CRVIDEOSDK_INNER_ERR or a NULL ID; in dispatch -> logged, goes on", 1, {{"solo", role_fault}}, 0, NULL},
-    {"cycles", "1,000 init/login/logout/uninit cycles: threads, RSS and fds do not grow", 1, {{"solo", role_cycles}}, 600, NULL},
+    {"cycles", "1,000 init/login/logout/uninit cycles: goroutines, threads, RSS and fds do not grow", 1, {{"solo", role_cycles}}, 600, NULL},
     {NULL, NULL, 0, {{NULL, NULL}}, 0, NULL},
 };
 
