@@ -505,7 +505,8 @@ CRVIDEO_API void crvideo_free(void *p);
  * library's dispatch thread; on != 0 only inside crvideo_poll, on the caller's
  * thread. May be called at any time, before crvideo_init too, from a callback (the
  * change applies after the current callback returns); the setting survives
- * crvideo_uninit. Switching never loses or reorders events. Returns CRVIDEOSDK_NOERR.
+ * crvideo_uninit. Switching never loses or reorders events; each switch back to thread
+ * mode starts a new dispatch thread. Returns CRVIDEOSDK_NOERR.
  */
 CRVIDEO_API int crvideo_setPollMode(int on);
 
