@@ -198,7 +198,12 @@ func (m *Mgr) callRequest(req *protocol.Msg, result func(code int) event) {
 		m.failNow(result(code))
 		return
 	}
-	m.roundTrip(req, func(r *protocol.Msg) event { return result(r.Code) })
+	m.roundTrip(req, func(r *protocol.Msg) event {
+		if s := m.sess; s != nil {
+			s.trackCall(req.Op, req.CallID, r.Code)
+		}
+		return result(r.Code)
+	})
 }
 
 func mustJSON(v any) string {

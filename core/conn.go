@@ -6,60 +6,56 @@ import (
 	"errors"
 	"io"
 	"net/url"
-	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/crvideomgr/crvideomgr/protocol"
 	"github.com/gorilla/websocket"
 )
 
-// Timing of a connection. Values that depend on the server (the ping timeout)
-// arrive in the login reply and replace the defaults.
+// Timing of a connection. Values that depend on the server (the ping
+// timeout, the resume grace) arrive in the login reply.
 const (
 	dialTimeout        = 5 * time.Second  // per server address
 	writeTimeout       = 10 * time.Second // one frame
 	defaultPingTimeout = 10 * time.Second // until the login reply says otherwise
 	requestTimeout     = 30 * time.Second // a request without reply fails with NoServerRsp
+	handshakeTimeout   = 10 * time.Second // login or resume reply
 	logoutWait         = 2 * time.Second  // how long logout waits for the server's reply
+	reconnectMinDelay  = 50 * time.Millisecond
+	reconnectMaxDelay  = 2 * time.Second
 	readLimitLoggedOut = 1 << 20
 )
 
-// replyFunc handles the reply to one request. It runs on the connection's
-// reader goroutine, on a timer goroutine (timeout), or on the goroutine that
-// closes the connection; it must not block.
-type replyFunc func(m *protocol.Msg)
-
-// conn is one WebSocket connection to the server: a reader goroutine, a
-// writer goroutine draining a priority outbox, and the table of requests
-// awaiting replies.
+// conn is one WebSocket connection to the server: a reader goroutine that
+// hands every frame to its session, and a writer goroutine draining a
+// priority outbox and pinging. A session outlives its connections.
 type conn struct {
 	ws  *websocket.Conn
 	out *protocol.Outbox
 
-	onText   func(*protocol.Msg)           // pushes; reader goroutine
-	onBinary func(protocol.Header, []byte) // binary frames; reader goroutine
-	onClose  func(err error)               // once, after the reader stops
+	// hs receives the reply to a handshake (login or resume) request: while
+	// inHandshake is set, the reader hands the next text frame there instead
+	// of to onFrame. A connection may carry two handshakes (a refused resume,
+	// then a login).
+	hs          chan *protocol.Msg
+	inHandshake atomic.Bool
 
-	mu          sync.Mutex
-	pending     map[uint64]*pendingReq
-	nextID      uint64
-	closed      bool
-	pingTimeout time.Duration
+	onFrame func(c *conn, mt int, data []byte) // after the handshake; reader goroutine
+	onTick  func(c *conn)                      // each ping period; writer goroutine
+	onClose func(c *conn)                      // once, on the reader goroutine as it exits
+
+	pingTimeout atomic.Int64 // nanoseconds
 
 	done      chan struct{}
 	closeOnce sync.Once
-	wg        sync.WaitGroup
 }
 
-type pendingReq struct {
-	fn    replyFunc
-	timer *time.Timer
-}
-
-// errClosed reports a request on a closed connection.
-var errClosed = errors.New("core: connection closed")
+// errHandshake reports a connection that closed or timed out before the
+// handshake reply.
+var errHandshake = errors.New("core: no handshake reply")
 
 // dialAny connects to the first reachable address of a ';'-separated list.
 func dialAny(ctx context.Context, addrList string, tlsConf *tls.Config) (*websocket.Conn, int) {
@@ -116,14 +112,14 @@ func wsURL(addr string) (string, error) {
 	return u.String(), nil
 }
 
-func newConn(ws *websocket.Conn) *conn {
+func newConn(ws *websocket.Conn, pingTimeout time.Duration) *conn {
 	c := &conn{
-		ws:          ws,
-		out:         protocol.NewOutbox(0),
-		pending:     make(map[uint64]*pendingReq),
-		pingTimeout: defaultPingTimeout,
-		done:        make(chan struct{}),
+		ws:   ws,
+		out:  protocol.NewOutbox(0),
+		hs:   make(chan *protocol.Msg, 1),
+		done: make(chan struct{}),
 	}
+	c.pingTimeout.Store(int64(pingTimeout))
 	ws.SetReadLimit(readLimitLoggedOut)
 	return c
 }
@@ -133,7 +129,11 @@ func (c *conn) start(wg *sync.WaitGroup) {
 	c.ws.SetPongHandler(func(string) error { return c.extendDeadline() })
 	c.ws.SetPingHandler(func(data string) error {
 		_ = c.extendDeadline()
-		return c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(writeTimeout))
+		err := c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(writeTimeout))
+		if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
+			return err
+		}
+		return nil
 	})
 	_ = c.extendDeadline()
 	wg.Add(2)
@@ -142,10 +142,7 @@ func (c *conn) start(wg *sync.WaitGroup) {
 }
 
 func (c *conn) extendDeadline() error {
-	c.mu.Lock()
-	pt := c.pingTimeout
-	c.mu.Unlock()
-	return c.ws.SetReadDeadline(time.Now().Add(pt))
+	return c.ws.SetReadDeadline(time.Now().Add(time.Duration(c.pingTimeout.Load())))
 }
 
 // setLimits applies the server's settings from the login reply.
@@ -153,11 +150,9 @@ func (c *conn) setLimits(l *protocol.Limits) {
 	if l == nil {
 		return
 	}
-	c.mu.Lock()
 	if l.PingTimeout > 0 {
-		c.pingTimeout = time.Duration(l.PingTimeout) * time.Millisecond
+		c.pingTimeout.Store(int64(time.Duration(l.PingTimeout) * time.Millisecond))
 	}
-	c.mu.Unlock()
 	limit := int64(protocol.HeaderLen + 2*protocol.MaxIDLen + l.Chunk)
 	if limit < readLimitLoggedOut {
 		limit = readLimitLoggedOut
@@ -165,42 +160,59 @@ func (c *conn) setLimits(l *protocol.Limits) {
 	c.ws.SetReadLimit(limit)
 }
 
-// readLoop runs on the reader goroutine until the connection fails or closes.
+// handshake sends req (login or resume) straight to the connection,
+// unnumbered, and waits for its reply.
+func (c *conn) handshake(req *protocol.Msg) (*protocol.Msg, error) {
+	req.ID = 1
+	c.inHandshake.Store(true)
+	if err := c.out.PushCtrl(protocol.Frame{Head: protocol.Encode(req)}); err != nil {
+		return nil, errHandshake
+	}
+	t := time.NewTimer(handshakeTimeout)
+	defer t.Stop()
+	select {
+	case r := <-c.hs:
+		return r, nil
+	case <-c.done:
+		return nil, errHandshake
+	case <-t.C:
+		return nil, errHandshake
+	}
+}
+
+// readLoop runs on the reader goroutine until the connection fails or
+// closes, then calls onClose: no frame of this connection is handled after it.
 func (c *conn) readLoop() {
-	var err error
-	defer func() { c.shutdown(err) }()
+	defer func() {
+		c.close()
+		if c.onClose != nil {
+			c.onClose(c)
+		}
+	}()
 	for {
-		var mt int
-		var r io.Reader
-		mt, r, err = c.ws.NextReader()
+		mt, r, err := c.ws.NextReader()
 		if err != nil {
 			return
 		}
 		_ = c.extendDeadline()
-		var b []byte
-		b, err = io.ReadAll(r)
+		b, err := io.ReadAll(r)
 		if err != nil {
 			return
 		}
-		switch mt {
-		case websocket.TextMessage:
-			m, derr := protocol.Decode(b)
-			if derr != nil {
-				continue // malformed frames are ignored, not fatal
-			}
-			if m.ID != 0 && m.Push == "" {
-				c.deliverReply(m)
-			} else if c.onText != nil {
-				c.onText(m)
-			}
-		case websocket.BinaryMessage:
-			h, payload, perr := protocol.ParseHeader(b)
-			if perr != nil {
+		if c.inHandshake.Load() {
+			if mt != websocket.TextMessage {
 				continue
 			}
-			if c.onBinary != nil {
-				c.onBinary(h, payload)
+			c.inHandshake.Store(false)
+			m, err := protocol.Decode(b)
+			if err != nil || m.ID != 1 {
+				m = &protocol.Msg{ID: 1, Code: protocol.ErrData}
 			}
+			c.hs <- m
+			continue
+		}
+		if c.onFrame != nil {
+			c.onFrame(c, mt, b)
 		}
 	}
 }
@@ -208,10 +220,7 @@ func (c *conn) readLoop() {
 // writeLoop runs on the writer goroutine: it drains the outbox, control
 // frames first, and pings the server every third of the ping timeout.
 func (c *conn) writeLoop() {
-	c.mu.Lock()
-	pt := c.pingTimeout
-	c.mu.Unlock()
-	ticker := time.NewTicker(pt / 3)
+	ticker := time.NewTicker(time.Duration(c.pingTimeout.Load()) / 3)
 	defer ticker.Stop()
 	for {
 		f, ok := c.out.Pop()
@@ -221,7 +230,7 @@ func (c *conn) writeLoop() {
 				f.Release()
 			}
 			if err != nil {
-				c.shutdown(err)
+				c.close()
 				return
 			}
 			continue
@@ -229,8 +238,11 @@ func (c *conn) writeLoop() {
 		select {
 		case <-c.out.Ready():
 		case <-ticker.C:
+			if c.onTick != nil {
+				c.onTick(c)
+			}
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeTimeout)); err != nil {
-				c.shutdown(err)
+				c.close()
 				return
 			}
 		case <-c.done:
@@ -262,85 +274,24 @@ func (c *conn) writeFrame(f *protocol.Frame) error {
 	return w.Close()
 }
 
-// request sends m (assigning its ID) and arranges for fn to receive exactly
-// one reply: the server's, or a synthetic one with code NoServerRsp on
-// timeout or ConnectionLost when the connection closes first.
-func (c *conn) request(m *protocol.Msg, fn replyFunc) {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		fn(&protocol.Msg{Code: protocol.ConnectionLost})
-		return
-	}
-	c.nextID++
-	id := c.nextID
-	m.ID = id
-	p := &pendingReq{fn: fn}
-	p.timer = time.AfterFunc(requestTimeout, func() { c.failRequest(id, protocol.NoServerRsp) })
-	c.pending[id] = p
-	c.mu.Unlock()
-	if err := c.out.PushCtrl(protocol.Frame{Head: protocol.Encode(m)}); err != nil {
-		c.failRequest(id, protocol.ConnectionLost)
-	}
-}
-
-// send queues a one-way message.
-func (c *conn) send(m *protocol.Msg) {
-	_ = c.out.PushCtrl(protocol.Frame{Head: protocol.Encode(m)})
-}
-
-func (c *conn) takePending(id uint64) *pendingReq {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	p := c.pending[id]
-	delete(c.pending, id)
-	return p
-}
-
-func (c *conn) deliverReply(m *protocol.Msg) {
-	if p := c.takePending(m.ID); p != nil {
-		p.timer.Stop()
-		p.fn(m)
-	}
-}
-
-func (c *conn) failRequest(id uint64, code int) {
-	if p := c.takePending(id); p != nil {
-		p.timer.Stop()
-		p.fn(&protocol.Msg{ID: id, Code: code})
-	}
-}
-
-// close ends the connection from our side. Idempotent.
-func (c *conn) close() { c.shutdown(errClosed) }
-
-// shutdown closes the socket, fails every pending request with
-// ConnectionLost and calls onClose once.
-func (c *conn) shutdown(err error) {
+// close ends the connection from our side; the reader then exits and calls
+// onClose. Idempotent, non-blocking, any goroutine.
+func (c *conn) close() {
 	c.closeOnce.Do(func() {
-		c.mu.Lock()
-		c.closed = true
-		pend := c.pending
-		c.pending = make(map[uint64]*pendingReq)
-		c.mu.Unlock()
 		close(c.done)
 		c.out.Close()
 		_ = c.ws.WriteControl(websocket.CloseMessage,
 			websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(100*time.Millisecond))
 		_ = c.ws.Close()
-		// Fail pending requests in ID order, so their callbacks keep request order.
-		ids := make([]uint64, 0, len(pend))
-		for id := range pend {
-			ids = append(ids, id)
-		}
-		slices.Sort(ids)
-		for _, id := range ids {
-			p := pend[id]
-			p.timer.Stop()
-			p.fn(&protocol.Msg{ID: id, Code: protocol.ConnectionLost})
-		}
-		if c.onClose != nil {
-			c.onClose(err)
-		}
+	})
+}
+
+// kill drops the connection without a close handshake, as a network fault
+// would (tests use it).
+func (c *conn) kill() {
+	c.closeOnce.Do(func() {
+		close(c.done)
+		c.out.Close()
+		_ = c.ws.NetConn().Close()
 	})
 }

@@ -125,7 +125,7 @@ func (m *Mgr) Close() {
 	}
 	m.mu.Unlock()
 	if s != nil {
-		s.hangUpConn(true)
+		s.hangUp(true)
 	}
 	m.wg.Wait()
 }
@@ -157,16 +157,15 @@ func (m *Mgr) Login(authAcnt, authPswd, nickName, privAcnt, privAuthCode, cookie
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := newSession(m, cookie, cancel)
-	m.sess = s
-	m.state = stateLoggingIn
 	req := &protocol.Msg{Op: protocol.OpLogin, Ver: protocol.Version, Acnt: authAcnt, Pswd: authPswd,
 		Nick: nickName, Priv: privAcnt, Auth: privAuthCode}
-	addr := m.addr
+	s := newSession(m, cookie, m.addr, req, cancel)
+	m.sess = s
+	m.state = stateLoggingIn
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
-		s.run(ctx, addr, req)
+		s.run(ctx)
 	}()
 }
 
@@ -187,7 +186,7 @@ func (m *Mgr) Logout() {
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
-		s.hangUpConn(true)
+		s.hangUp(true)
 	}()
 }
 
@@ -219,9 +218,8 @@ func (m *Mgr) roundTrip(req *protocol.Msg, result func(r *protocol.Msg) event) {
 		m.mu.Unlock()
 		return
 	}
-	c := s.c
 	m.mu.Unlock()
-	c.request(req, func(r *protocol.Msg) {
+	s.request(req, func(r *protocol.Msg) {
 		m.mu.Lock()
 		m.emit(result(r))
 		m.mu.Unlock()

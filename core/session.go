@@ -3,45 +3,157 @@ package core
 import (
 	"context"
 	"encoding/json"
+	"math/rand/v2"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/crvideomgr/crvideomgr/protocol"
+	"github.com/gorilla/websocket"
 )
 
-// session is one login: from Login until logout, kick, connection loss or
-// Close. Its fields are guarded by Mgr.mu unless noted.
+// session is one login: from Login until logout, kick, a lost connection
+// that could not be resumed, or Close. It outlives its connections: every
+// frame it sends after the login reply goes through stream (numbered, kept
+// until the server acknowledges it, replayed after a reconnect) and every
+// frame it receives is counted in recv. Fields are guarded by Mgr.mu unless
+// noted.
 type session struct {
 	m           *Mgr
 	loginCookie string
+	loginReq    *protocol.Msg      // the credentials, to log in again after a server restart
+	addr        string             // server address list at Login
 	cancel      context.CancelFunc // aborts dialing
 
-	c         *conn
-	loginDone bool // LoginSuccess or LoginFail has been emitted
-	ended     bool // no more events from this session's pushes
+	c         *conn // current connection; nil while reconnecting
+	loginDone bool  // LoginSuccess or LoginFail has been emitted
+	ended     bool  // no more events from this session's pushes
 	usrID     string
 	limits    protocol.Limits
+	token     string // resume token
+	boot      string // the server process we are logged in to
+
+	stream *protocol.Stream      // replaced on relogin; the Stream has its own lock
+	recv   *protocol.RecvCounter // replaced on relogin; has its own lock
+
+	reqMu   sync.Mutex // guards pending and nextID
+	pending map[uint64]*pendingReq
+	nextID  uint64
 
 	statusOn     bool
 	statusCookie string
+	dnd          int
+	calls        map[string]int // live calls by ID: callMine, callTheirs, inviteMine
 
 	out map[string]*outTask // tasks this user sends
 	in  map[string]*inTask  // transfers this user receives
 }
 
-func newSession(m *Mgr, cookie string, cancel context.CancelFunc) *session {
+// Kinds of live call a session tracks, so that a server restart can end
+// them locally.
+const (
+	callMine   = 1 // we called (or were invited: the invitee side is callTheirs)
+	callTheirs = 2 // we were called or invited
+	inviteMine = 3 // we invited a third party
+)
+
+// replyFunc handles the reply to one request. It runs on the reader
+// goroutine, a timer goroutine (timeout) or whoever fails the session's
+// requests; it must not block.
+type replyFunc func(m *protocol.Msg)
+
+type pendingReq struct {
+	fn    replyFunc
+	timer *time.Timer
+}
+
+func newSession(m *Mgr, cookie, addr string, req *protocol.Msg, cancel context.CancelFunc) *session {
 	return &session{
 		m:           m,
 		loginCookie: cookie,
+		loginReq:    req,
+		addr:        addr,
 		cancel:      cancel,
+		stream:      protocol.NewStream(0),
+		recv:        &protocol.RecvCounter{},
+		pending:     make(map[uint64]*pendingReq),
+		calls:       make(map[string]int),
 		out:         make(map[string]*outTask),
 		in:          make(map[string]*inTask),
 	}
 }
 
-// run dials the server and sends the login request. Runs in its own goroutine.
-func (s *session) run(ctx context.Context, addr string, req *protocol.Msg) {
+// request sends req on the session's stream and arranges for fn to get
+// exactly one reply: the server's, or a synthetic one with NoServerRsp on
+// timeout or ConnectionLost when the session ends first. Never blocks and
+// never calls fn itself unless the session is already over.
+func (s *session) request(req *protocol.Msg, fn replyFunc) {
+	s.reqMu.Lock()
+	s.nextID++
+	id := s.nextID
+	req.ID = id
+	p := &pendingReq{fn: fn}
+	p.timer = time.AfterFunc(requestTimeout, func() { s.failRequest(id, protocol.NoServerRsp) })
+	s.pending[id] = p
+	s.reqMu.Unlock()
+	s.m.mu.Lock()
+	stream := s.stream
+	s.m.mu.Unlock()
+	if err := stream.Send(protocol.Frame{Head: protocol.Encode(req)}, false); err != nil {
+		s.failRequest(id, protocol.ConnectionLost)
+	}
+}
+
+// send sends a one-way message on the session's stream. mu must be held.
+func (s *session) send(m *protocol.Msg) {
+	_ = s.stream.Send(protocol.Frame{Head: protocol.Encode(m)}, false)
+}
+
+func (s *session) takePending(id uint64) *pendingReq {
+	s.reqMu.Lock()
+	defer s.reqMu.Unlock()
+	p := s.pending[id]
+	delete(s.pending, id)
+	return p
+}
+
+func (s *session) failRequest(id uint64, code int) {
+	if p := s.takePending(id); p != nil {
+		p.timer.Stop()
+		p.fn(&protocol.Msg{ID: id, Code: code})
+	}
+}
+
+// failPending fails every request still waiting, in request order. mu must
+// not be held (the handlers take it).
+func (s *session) failPending(code int) { failAll(s.takeAllPending(), code) }
+
+// takeAllPending empties the table of requests awaiting replies.
+func (s *session) takeAllPending() map[uint64]*pendingReq {
+	s.reqMu.Lock()
+	defer s.reqMu.Unlock()
+	pend := s.pending
+	s.pending = make(map[uint64]*pendingReq)
+	return pend
+}
+
+// failAll fails the given requests, in request order. mu must not be held.
+func failAll(pend map[uint64]*pendingReq, code int) {
+	ids := make([]uint64, 0, len(pend))
+	for id := range pend {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		pend[id].timer.Stop()
+		pend[id].fn(&protocol.Msg{ID: id, Code: code})
+	}
+}
+
+// run dials the server and logs in. Runs in its own goroutine.
+func (s *session) run(ctx context.Context) {
 	m := s.m
-	ws, code := dialAny(ctx, addr, m.cfg.TLSConfig)
+	ws, code := dialAny(ctx, s.addr, m.cfg.TLSConfig)
 	m.mu.Lock()
 	if s.ended {
 		m.mu.Unlock()
@@ -55,14 +167,59 @@ func (s *session) run(ctx context.Context, addr string, req *protocol.Msg) {
 		m.mu.Unlock()
 		return
 	}
-	c := newConn(ws)
-	c.onText = s.onPush
-	c.onBinary = s.onBinary
-	c.onClose = s.onConnClosed
+	c := s.newConn(ws, defaultPingTimeout)
 	s.c = c
 	m.mu.Unlock()
 	c.start(&m.wg)
-	c.request(req, s.onLoginReply)
+	req := *s.loginReq
+	r, err := c.handshake(&req)
+	m.mu.Lock()
+	if s.ended {
+		m.mu.Unlock()
+		c.close()
+		return
+	}
+	if err != nil || r.Code != 0 || r.UsrID == "" {
+		code := protocol.ConnectionLost
+		if err == nil {
+			code = r.Code
+			if code == 0 {
+				code = protocol.ErrData
+			}
+		}
+		s.loginFailed(code)
+		m.mu.Unlock()
+		c.close()
+		return
+	}
+	s.loggedIn(c, r)
+	s.loginDone = true
+	m.state = stateLoggedIn
+	usrID, cookie := r.UsrID, s.loginCookie
+	m.emit(func(cb Callback) { cb.LoginSuccess(usrID, cookie) })
+	m.mu.Unlock()
+}
+
+// newConn makes a connection whose frames and loss are this session's.
+func (s *session) newConn(ws *websocket.Conn, pingTimeout time.Duration) *conn {
+	c := newConn(ws, pingTimeout)
+	c.onFrame = s.onFrame
+	c.onTick = s.onTick
+	c.onClose = s.onConnClosed
+	return c
+}
+
+// loggedIn records a successful login reply on c and attaches the stream.
+// mu must be held.
+func (s *session) loggedIn(c *conn, r *protocol.Msg) {
+	s.usrID = r.UsrID
+	s.token, s.boot = r.Token, r.Boot
+	if r.Limits != nil {
+		s.limits = *r.Limits
+	}
+	c.setLimits(r.Limits)
+	s.c = c
+	_ = s.stream.Attach(c.out, 0, 0)
 }
 
 // loginFailed ends a session whose login did not succeed. mu must be held.
@@ -70,6 +227,7 @@ func (s *session) loginFailed(code int) {
 	m := s.m
 	s.ended = true
 	s.loginDone = true
+	s.stream.Close()
 	if m.sess == s {
 		m.sess = nil
 		m.state = stateIdle
@@ -78,40 +236,11 @@ func (s *session) loginFailed(code int) {
 	m.emit(func(cb Callback) { cb.LoginFail(code, cookie) })
 }
 
-// onLoginReply runs on the reader goroutine (or wherever the request failed).
-func (s *session) onLoginReply(r *protocol.Msg) {
-	m := s.m
-	m.mu.Lock()
-	if s.ended {
-		m.mu.Unlock()
-		return
-	}
-	if r.Code != 0 || r.UsrID == "" {
-		code := r.Code
-		if code == 0 {
-			code = protocol.ErrData
-		}
-		s.loginFailed(code)
-		m.mu.Unlock()
-		s.c.close()
-		return
-	}
-	s.loginDone = true
-	s.usrID = r.UsrID
-	if r.Limits != nil {
-		s.limits = *r.Limits
-	}
-	s.c.setLimits(r.Limits)
-	m.state = stateLoggedIn
-	usrID, cookie := r.UsrID, s.loginCookie
-	m.emit(func(cb Callback) { cb.LoginSuccess(usrID, cookie) })
-	m.mu.Unlock()
-}
-
 // end marks the session over and fails what it had in flight: its own tasks
 // with sendCode, incoming transfers with NotifyCancelSend (partial data
 // removed); a login still in progress with LoginFail(LoginStateError). mu
-// must be held; the caller detaches the session from the Mgr.
+// must be held; the caller detaches the session from the Mgr and, without
+// mu, closes the connection and fails pending requests.
 func (s *session) end(sendCode int) {
 	if s.ended {
 		return
@@ -126,18 +255,17 @@ func (s *session) end(sendCode int) {
 	s.failTransfers(sendCode)
 }
 
-// hangUpConn closes the session's connection; with logout set it first asks
-// the server to end the session and waits up to logoutWait for the answer.
-func (s *session) hangUpConn(logout bool) {
+// hangUp finishes an ended session: with logout set it first asks the
+// server to end the session (waiting up to logoutWait for the answer, so
+// replies to earlier requests still arrive), then closes the connection,
+// fails requests still pending and releases the stream. mu must not be held.
+func (s *session) hangUp(logout bool) {
 	s.m.mu.Lock()
 	c, loggedIn := s.c, s.usrID != ""
 	s.m.mu.Unlock()
-	if c == nil {
-		return
-	}
-	if logout && loggedIn {
+	if c != nil && logout && loggedIn {
 		done := make(chan struct{})
-		c.request(&protocol.Msg{Op: protocol.OpLogout}, func(*protocol.Msg) { close(done) })
+		s.request(&protocol.Msg{Op: protocol.OpLogout}, func(*protocol.Msg) { close(done) })
 		t := time.NewTimer(logoutWait)
 		select {
 		case <-done:
@@ -145,26 +273,247 @@ func (s *session) hangUpConn(logout bool) {
 		}
 		t.Stop()
 	}
-	c.close()
+	if c != nil {
+		c.close()
+	}
+	s.m.mu.Lock()
+	stream := s.stream
+	s.m.mu.Unlock()
+	stream.Close()
+	s.failPending(protocol.ConnectionLost)
 }
 
-// onConnClosed runs once when the connection is gone, on whichever goroutine
-// noticed. A session that was still live ends with LineOff(ConnectionLost).
-func (s *session) onConnClosed(error) {
+// lost ends a session that cannot continue (grace ran out, resume refused):
+// LineOff(ConnectionLost). mu must be held; the caller runs hangUp(false).
+func (s *session) lost() {
 	m := s.m
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	if s.ended {
 		return
 	}
-	wasUp := s.loginDone
 	if m.sess == s {
 		m.sess = nil
 		m.state = stateIdle
 	}
 	s.end(protocol.SendFail)
-	if wasUp {
-		m.emit(func(cb Callback) { cb.LineOff(protocol.ConnectionLost) })
+	m.emit(func(cb Callback) { cb.LineOff(protocol.ConnectionLost) })
+}
+
+// onConnClosed runs on c's reader goroutine once it has stopped. While the
+// session is live, it reconnects and resumes.
+func (s *session) onConnClosed(c *conn) {
+	m := s.m
+	m.mu.Lock()
+	if s.ended || s.c != c || !s.loginDone {
+		m.mu.Unlock()
+		return
+	}
+	s.c = nil
+	s.stream.Detach()
+	if s.token == "" || s.limits.ResumeGrace <= 0 {
+		s.lost()
+		m.mu.Unlock()
+		s.hangUp(false)
+		return
+	}
+	deadline := time.Now().Add(time.Duration(s.limits.ResumeGrace) * time.Millisecond)
+	m.log.Info("connection lost; reconnecting", "usrID", s.usrID)
+	m.wg.Add(1)
+	m.mu.Unlock()
+	go func() {
+		defer m.wg.Done()
+		s.reconnect(deadline)
+	}()
+}
+
+// reconnect dials the server list again with backoff and jitter until the
+// session is resumed, found gone, or the deadline passes. Runs in its own
+// goroutine.
+func (s *session) reconnect(deadline time.Time) {
+	m := s.m
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	delay := reconnectMinDelay
+	for {
+		m.mu.Lock()
+		ended := s.ended
+		m.mu.Unlock()
+		if ended {
+			return
+		}
+		ws, code := dialAny(ctx, s.addr, m.cfg.TLSConfig)
+		if ws != nil && s.resumeOn(ws) {
+			return
+		}
+		m.log.Debug("reconnect attempt failed", "code", code)
+		left := time.Until(deadline)
+		if left <= 0 {
+			m.mu.Lock()
+			s.lost()
+			m.mu.Unlock()
+			s.hangUp(false)
+			return
+		}
+		// Jitter: between half and one and a half times the delay; the
+		// last attempt is made at the deadline.
+		time.Sleep(min(delay/2+rand.N(delay), left))
+		delay = min(delay*2, reconnectMaxDelay)
+	}
+}
+
+// resumeOn tries to resume the session on a fresh connection. It returns
+// true when it is done: resumed, logged in again after a server restart, or
+// the session ended; false to try again later.
+func (s *session) resumeOn(ws *websocket.Conn) bool {
+	m := s.m
+	m.mu.Lock()
+	pt := time.Duration(s.limits.PingTimeout) * time.Millisecond
+	token := s.token
+	m.mu.Unlock()
+	if pt <= 0 {
+		pt = defaultPingTimeout
+	}
+	c := s.newConn(ws, pt)
+	c.start(&m.wg)
+	n, nb := s.recv.Counts()
+	r, err := c.handshake(&protocol.Msg{Op: protocol.OpResume, Token: token, N: int64(n), NB: int64(nb)})
+	if err != nil {
+		m.log.Debug("resume handshake failed", "err", err)
+		c.close()
+		return false
+	}
+	m.log.Debug("resume answered", "code", r.Code)
+	m.mu.Lock()
+	if s.ended {
+		m.mu.Unlock()
+		c.close()
+		return true
+	}
+	switch {
+	case r.Code == 0:
+		c.setLimits(&s.limits)
+		if err := s.stream.Attach(c.out, uint64(r.N), uint64(r.NB)); err != nil {
+			s.lost()
+			m.mu.Unlock()
+			c.close()
+			s.hangUp(false)
+			return true
+		}
+		s.c = c
+		m.log.Info("session resumed", "usrID", s.usrID)
+		m.mu.Unlock()
+		return true
+	case r.Code == protocol.ConnectionLost && r.Boot != "" && r.Boot != s.boot:
+		m.mu.Unlock()
+		s.relogin(c)
+		return true
+	default:
+		// The server forgot the session (grace ran out): it is over.
+		s.lost()
+		m.mu.Unlock()
+		c.close()
+		s.hangUp(false)
+		return true
+	}
+}
+
+// relogin logs in again with the same credentials after the server
+// restarted (its sessions are gone). Calls that were up end with
+// NotifyCallHungup (invitations with status 4), transfers fail, requests in
+// flight fail with ConnectionLost; the status subscription and
+// do-not-disturb are restored. Runs on the reconnect goroutine.
+func (s *session) relogin(c *conn) {
+	m := s.m
+	req := *s.loginReq
+	r, err := c.handshake(&req)
+	m.mu.Lock()
+	if s.ended {
+		m.mu.Unlock()
+		c.close()
+		return
+	}
+	if err != nil || r.Code != 0 || r.UsrID == "" {
+		s.lost()
+		m.mu.Unlock()
+		c.close()
+		s.hangUp(false)
+		return
+	}
+	old, oldPending := s.stream, s.takeAllPending()
+	s.stream = protocol.NewStream(0)
+	s.recv = &protocol.RecvCounter{}
+	for id, kind := range s.calls {
+		id := id
+		if kind == inviteMine {
+			m.emit(func(cb Callback) { cb.NotifyCallMorePartyStatus(id, protocol.PartyHungup) })
+		} else {
+			m.emit(func(cb Callback) { cb.NotifyCallHungup(id, "") })
+		}
+	}
+	clear(s.calls)
+	s.failTransfers(protocol.SendFail)
+	s.loggedIn(c, r)
+	statusOn, dnd := s.statusOn, s.dnd
+	m.log.Info("logged in again after a server restart", "usrID", s.usrID)
+	m.mu.Unlock()
+	old.Close()
+	failAll(oldPending, protocol.ConnectionLost)
+	if statusOn {
+		s.request(&protocol.Msg{Op: protocol.OpStartStatusNotify}, func(*protocol.Msg) {})
+	}
+	if dnd != 0 {
+		s.request(&protocol.Msg{Op: protocol.OpSetDND, DND: dnd}, func(*protocol.Msg) {})
+	}
+}
+
+// onTick acknowledges whatever arrived since the last ack. Writer goroutine.
+func (s *session) onTick(c *conn) {
+	s.m.mu.Lock()
+	recv := s.recv
+	s.m.mu.Unlock()
+	if n, nb, due := recv.AckDue(true); due {
+		_ = c.out.PushCtrl(protocol.Frame{Head: protocol.Encode(&protocol.Msg{Op: protocol.OpAck, N: int64(n), NB: int64(nb)})})
+	}
+}
+
+// onFrame handles one frame after the handshake: acks release the stream;
+// every other frame is counted in its lane, then handled. Reader goroutine.
+func (s *session) onFrame(c *conn, mt int, data []byte) {
+	m := s.m
+	m.mu.Lock()
+	current := s.c == c
+	recv, stream := s.recv, s.stream
+	m.mu.Unlock()
+	if !current {
+		return
+	}
+	if mt == websocket.TextMessage {
+		p, err := protocol.Decode(data)
+		if err == nil && p.Push == protocol.PushAck {
+			if stream.Ack(uint64(p.N), uint64(p.NB)) != nil {
+				c.kill()
+			}
+			return
+		}
+		recv.Count(false)
+		switch {
+		case err != nil:
+		case p.Push != "":
+			s.onPush(p)
+		case p.ID != 0:
+			if pr := s.takePending(p.ID); pr != nil {
+				pr.timer.Stop()
+				pr.fn(p)
+			}
+		}
+	} else {
+		h, payload, err := protocol.ParseHeader(data)
+		recv.Count(err == nil && h.Type == protocol.FrameChunk)
+		if err == nil {
+			s.onBinary(h, payload)
+		}
+	}
+	if n, nb, due := recv.AckDue(false); due {
+		_ = c.out.PushCtrl(protocol.Frame{Head: protocol.Encode(&protocol.Msg{Op: protocol.OpAck, N: int64(n), NB: int64(nb)})})
 	}
 }
 
@@ -173,17 +522,19 @@ func (s *session) onPush(p *protocol.Msg) {
 	m := s.m
 	if p.Push == protocol.PushLineOff {
 		m.mu.Lock()
-		if !s.ended {
-			if m.sess == s {
-				m.sess = nil
-				m.state = stateIdle
-			}
-			code := p.Code
-			m.emit(func(cb Callback) { cb.LineOff(code) })
-			s.end(protocol.SendFail)
+		if s.ended {
+			m.mu.Unlock()
+			return
 		}
+		if m.sess == s {
+			m.sess = nil
+			m.state = stateIdle
+		}
+		code := p.Code
+		m.emit(func(cb Callback) { cb.LineOff(code) })
+		s.end(protocol.SendFail)
 		m.mu.Unlock()
-		s.c.close()
+		go s.hangUp(false)
 		return
 	}
 	m.mu.Lock()
@@ -199,14 +550,20 @@ func (s *session) onPush(p *protocol.Msg) {
 			m.emit(func(cb Callback) { cb.NotifyUserStatus(st, cookie) })
 		}
 	case protocol.PushCallIn:
+		s.calls[p.CallID] = callTheirs
 		m.emit(func(cb Callback) { cb.NotifyCallIn(p.CallID, p.MeetObj, p.From, p.Ext) })
 	case protocol.PushCallAccepted:
 		m.emit(func(cb Callback) { cb.NotifyCallAccepted(p.CallID, p.Ext, p.MeetObj) })
 	case protocol.PushCallRejected:
+		delete(s.calls, p.CallID)
 		m.emit(func(cb Callback) { cb.NotifyCallRejected(p.CallID, p.Code, p.Ext) })
 	case protocol.PushCallHungup:
+		delete(s.calls, p.CallID)
 		m.emit(func(cb Callback) { cb.NotifyCallHungup(p.CallID, p.Ext) })
 	case protocol.PushPartyStatus:
+		if p.Status != protocol.PartyRinging && p.Status != protocol.PartyAccepted {
+			delete(s.calls, p.CallID)
+		}
 		m.emit(func(cb Callback) { cb.NotifyCallMorePartyStatus(p.CallID, p.Status) })
 	case protocol.PushSendRslt:
 		s.onSendRslt(p.Task, p.Code)
@@ -218,7 +575,29 @@ func (s *session) onPush(p *protocol.Msg) {
 		s.onXferDone(p.Task)
 	case protocol.PushXferCancel:
 		s.onXferCancel(p.Task)
+	case protocol.PushLineOff:
 	default:
 		m.log.Debug("unknown push", "push", p.Push)
+	}
+}
+
+// trackCall keeps s.calls in step with a call request's result, so a server
+// restart can end the calls that were up. mu must be held.
+func (s *session) trackCall(op, id string, code int) {
+	switch op {
+	case protocol.OpCall:
+		if code == 0 {
+			s.calls[id] = callMine
+		}
+	case protocol.OpCallMoreParty:
+		if code == 0 {
+			s.calls[id] = inviteMine
+		}
+	case protocol.OpAcceptCall:
+		if code != 0 {
+			delete(s.calls, id)
+		}
+	case protocol.OpRejectCall, protocol.OpHungupCall, protocol.OpCancelCallMoreParty:
+		delete(s.calls, id)
 	}
 }

@@ -144,7 +144,7 @@ func (m *Mgr) SendCmd(targetUserID, data string) string {
 	}
 	s.out[task] = t
 	head := protocol.AppendHeader(nil, protocol.Header{Type: protocol.FrameCmd, Task: task, Peer: targetUserID})
-	_ = s.c.out.PushCtrl(protocol.Frame{Binary: true, Head: head, Body: raw})
+	_ = s.stream.Send(protocol.Frame{Binary: true, Head: head, Body: raw}, false)
 	return task
 }
 
@@ -168,9 +168,9 @@ func (m *Mgr) SendBuffer(targetUserID, data string) string {
 		m.emit(t.result(protocol.Base64CovErr))
 	default:
 		t.data, t.total = raw, int64(len(raw))
-		c, req := s.begin(t, targetUserID, "")
+		req := s.begin(t, targetUserID, "")
 		m.mu.Unlock()
-		s.sendBegin(t, c, req)
+		s.sendBegin(t, req)
 		return task
 	}
 	m.mu.Unlock()
@@ -218,33 +218,33 @@ func (m *Mgr) SendFile(targetUserID, fileName string) string {
 		return task
 	}
 	t.file, t.total = f, st.Size()
-	c, req := s.begin(t, targetUserID, baseName(fileName))
+	req := s.begin(t, targetUserID, baseName(fileName))
 	m.mu.Unlock()
-	s.sendBegin(t, c, req)
+	s.sendBegin(t, req)
 	return task
 }
 
 // begin registers t and returns the sendBegin request for the caller to
 // send once mu is released (a request on a closed connection answers at
 // once, and its handler takes mu). mu must be held.
-func (s *session) begin(t *outTask, to, name string) (*conn, *protocol.Msg) {
+func (s *session) begin(t *outTask, to, name string) *protocol.Msg {
 	if to == "" || len(to) > protocol.MaxIDLen {
 		t.finish()
 		s.m.emit(t.result(protocol.SendDataTargetInvalid))
-		return nil, nil
+		return nil
 	}
 	s.out[t.id] = t
 	kind := protocol.KindBuffer
 	if t.kind == kindFile {
 		kind = protocol.KindFile
 	}
-	return s.c, &protocol.Msg{Op: protocol.OpSendBegin, Task: t.id, To: to, Kind: kind, Total: t.total, Name: name}
+	return &protocol.Msg{Op: protocol.OpSendBegin, Task: t.id, To: to, Kind: kind, Total: t.total, Name: name}
 }
 
 // sendBegin sends the request begin prepared. mu must not be held.
-func (s *session) sendBegin(t *outTask, c *conn, req *protocol.Msg) {
-	if c != nil {
-		c.request(req, func(r *protocol.Msg) { s.onBeginReply(t, r) })
+func (s *session) sendBegin(t *outTask, req *protocol.Msg) {
+	if req != nil {
+		s.request(req, func(r *protocol.Msg) { s.onBeginReply(t, r) })
 	}
 }
 
@@ -324,7 +324,7 @@ func (s *session) pump(t *outTask) {
 			continue
 		}
 		t.sent += n
-		data, file, c := t.data, t.file, s.c
+		data, file, stream := t.data, t.file, s.stream
 		m.mu.Unlock()
 
 		f := protocol.Frame{Binary: true, Head: protocol.AppendHeader(nil, protocol.Header{Type: protocol.FrameChunk, Task: t.id, Offset: off})}
@@ -340,7 +340,7 @@ func (s *session) pump(t *outTask) {
 			f.Body = buf
 			f.Release = func() { chunkPool.Put(&buf) }
 		}
-		if c.out.PushBulk(f) != nil {
+		if stream.Send(f, true) != nil {
 			return
 		}
 	}
@@ -358,9 +358,8 @@ func (s *session) abortRead(t *outTask) {
 	delete(s.out, t.id)
 	t.finish()
 	m.emit(t.result(protocol.FileReadErr))
-	c := s.c
 	m.mu.Unlock()
-	c.request(&protocol.Msg{Op: protocol.OpCancelSend, Task: t.id}, func(*protocol.Msg) {})
+	s.request(&protocol.Msg{Op: protocol.OpCancelSend, Task: t.id}, func(*protocol.Msg) {})
 }
 
 // CancelSend cancels a sendBuffer or sendFile task in flight. Result:
@@ -388,9 +387,8 @@ func (m *Mgr) CancelSend(taskID string) {
 		return
 	}
 	t.cancelling = true
-	c := s.c
 	m.mu.Unlock()
-	c.request(&protocol.Msg{Op: protocol.OpCancelSend, Task: taskID}, func(r *protocol.Msg) {
+	s.request(&protocol.Msg{Op: protocol.OpCancelSend, Task: taskID}, func(r *protocol.Msg) {
 		m.mu.Lock()
 		defer m.mu.Unlock()
 		if r.Code == 0 && s.out[taskID] == t {
@@ -462,7 +460,7 @@ func (s *session) onXferBegin(p *protocol.Msg) {
 		f, err := os.CreateTemp(s.m.tempDir, "crvideo-*"+safeExt(t.name))
 		if err != nil {
 			s.m.log.Warn("cannot create temp file", "err", err)
-			s.c.send(&protocol.Msg{Op: protocol.OpXferFail, Task: p.Task, Code: protocol.FileWriteErr})
+			s.send(&protocol.Msg{Op: protocol.OpXferFail, Task: p.Task, Code: protocol.FileWriteErr})
 			id := p.Task
 			s.m.emit(func(cb Callback) { cb.NotifyCancelSend(id) })
 			return
@@ -472,7 +470,7 @@ func (s *session) onXferBegin(p *protocol.Msg) {
 	s.in[t.id] = t
 	if t.total == 0 {
 		t.staged = true
-		s.c.send(&protocol.Msg{Op: protocol.OpXferAck, Task: t.id, N: 0})
+		s.send(&protocol.Msg{Op: protocol.OpXferAck, Task: t.id, N: 0})
 	}
 }
 
@@ -488,7 +486,7 @@ func (s *session) onBinary(h protocol.Header, payload []byte) {
 	case protocol.FrameCmd:
 		from, data := h.Peer, base64.StdEncoding.EncodeToString(payload)
 		m.emit(func(cb Callback) { cb.NotifyCmdData(from, data) })
-		s.c.send(&protocol.Msg{Op: protocol.OpCmdAck, Task: h.Task})
+		s.send(&protocol.Msg{Op: protocol.OpCmdAck, Task: h.Task})
 	case protocol.FrameChunk:
 		t := s.in[h.Task]
 		if t == nil || t.staged {
@@ -518,7 +516,7 @@ func (s *session) onBinary(h protocol.Header, payload []byte) {
 				t.file = nil
 			}
 		}
-		s.c.send(&protocol.Msg{Op: protocol.OpXferAck, Task: t.id, N: t.received})
+		s.send(&protocol.Msg{Op: protocol.OpXferAck, Task: t.id, N: t.received})
 	}
 }
 
@@ -527,7 +525,7 @@ func (s *session) onBinary(h protocol.Header, payload []byte) {
 func (s *session) failIn(t *inTask, code int) {
 	delete(s.in, t.id)
 	t.discard()
-	s.c.send(&protocol.Msg{Op: protocol.OpXferFail, Task: t.id, Code: code})
+	s.send(&protocol.Msg{Op: protocol.OpXferFail, Task: t.id, Code: code})
 	id := t.id
 	s.m.emit(func(cb Callback) { cb.NotifyCancelSend(id) })
 }

@@ -6,6 +6,8 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -224,13 +226,22 @@ type env struct {
 	dir  string
 	ring time.Duration
 	srv  *server.Server
+	addr string // the server's address, kept across restarts
+	// Set before the first start (newEnvWith) to change the defaults.
+	grace, ping time.Duration
 }
 
 // newEnv starts a server on 127.0.0.1:0 with enterprises "demo"/"demo" and
 // "other"/"other" and the given ring timeout.
 func newEnv(t *testing.T, ring time.Duration) *env {
 	t.Helper()
-	e := &env{t: t, dir: t.TempDir(), ring: ring}
+	return newEnvWith(t, ring, 2*time.Second, 2*time.Second)
+}
+
+// newEnvWith is newEnv with a resume grace and ping timeout.
+func newEnvWith(t *testing.T, ring, grace, ping time.Duration) *env {
+	t.Helper()
+	e := &env{t: t, dir: t.TempDir(), ring: ring, grace: grace, ping: ping, addr: "127.0.0.1:0"}
 	for _, a := range []string{"demo", "other"} {
 		if err := server.AddAccount(e.dir, a, a); err != nil {
 			t.Fatalf("AddAccount: %v", err)
@@ -247,7 +258,8 @@ func newEnv(t *testing.T, ring time.Duration) *env {
 
 func (e *env) start() {
 	e.t.Helper()
-	srv, err := server.New(server.Config{Listen: "127.0.0.1:0", DataDir: e.dir, RingTimeout: e.ring})
+	srv, err := server.New(server.Config{Listen: e.addr, DataDir: e.dir, RingTimeout: e.ring,
+		ResumeGrace: e.grace, PingTimeout: e.ping, Logger: testLogger()})
 	if err != nil {
 		e.t.Fatalf("server.New: %v", err)
 	}
@@ -255,9 +267,11 @@ func (e *env) start() {
 		e.t.Fatalf("server.Start: %v", err)
 	}
 	e.srv = srv
+	e.addr = srv.Addr()
 }
 
-// restart stops the server and starts a new one on the same data directory.
+// restart stops the server and starts a new one on the same data directory
+// and address.
 func (e *env) restart() {
 	e.t.Helper()
 	if err := e.srv.Close(); err != nil {
@@ -280,8 +294,8 @@ func (e *env) newClient() *client {
 	e.t.Helper()
 	r := &rec{}
 	tmp := e.t.TempDir()
-	m := core.New(core.Config{Callback: r, TempDir: tmp})
-	m.SetServerAddr(e.srv.Addr())
+	m := core.New(core.Config{Callback: r, TempDir: tmp, Logger: testLogger()})
+	m.SetServerAddr(e.addr)
 	e.t.Cleanup(m.Close)
 	return &client{Mgr: m, r: r, tmp: tmp}
 }
@@ -322,4 +336,12 @@ func curGID() int64 {
 	f := strings.Fields(string(buf[:n]))
 	id, _ := strconv.ParseInt(f[1], 10, 64)
 	return id
+}
+
+// testLogger logs to stderr when CRVIDEO_TEST_LOG is set.
+func testLogger() *slog.Logger {
+	if os.Getenv("CRVIDEO_TEST_LOG") == "" {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

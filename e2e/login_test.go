@@ -183,13 +183,21 @@ func TestLogoutAndLoginAgain(t *testing.T) {
 	a.r.wait(t, "LoginSuccess", withS("alice"))
 }
 
+// TestServerGoneLineOff207: when the server does not come back within the
+// resume grace, the library gives up with lineOff(207).
 func TestServerGoneLineOff207(t *testing.T) {
-	e := newEnv(t, time.Second)
+	e := newEnvWith(t, time.Second, 300*time.Millisecond, 2*time.Second)
 	a := e.login("demo", "alice")
 	e.srv.Close()
 	e.srv = nil
+	start := time.Now()
 	if ev := a.r.wait(t, "LineOff", nil); ev.I[0] != protocol.ConnectionLost {
 		t.Fatalf("LineOff = %v, want 207", ev)
+	}
+	t.Logf("lineOff(207) %v after the server went away (grace 300ms)", time.Since(start))
+	a.SetDNDStatus(1, "x")
+	if ev := a.r.wait(t, "SetDNDStatusFail", nil); ev.I[0] != protocol.NotLogin {
+		t.Fatalf("after lineOff: %v", ev)
 	}
 }
 

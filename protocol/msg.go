@@ -30,6 +30,10 @@ const (
 	OpCancelCallMoreParty = "cancelCallMoreParty"
 	OpSendBegin           = "sendBegin"  // Task, To, Kind, Total, Name → Window, Chunk
 	OpCancelSend          = "cancelSend" // Task
+	// OpResume is the first request on a new connection of a session whose
+	// connection was lost: Token, N and NB (frames received per lane) →
+	// N and NB of the server; code 207 with Boot when the session is gone.
+	OpResume = "resume"
 )
 
 // One-way operations: text frames sent by the client without an ID. They
@@ -38,6 +42,9 @@ const (
 	OpCmdAck   = "cmdAck"   // receiver: Task (a FrameCmd) was delivered to the application
 	OpXferAck  = "xferAck"  // receiver: N bytes of Task are stored; N == Total means "all staged"
 	OpXferFail = "xferFail" // receiver: Task cannot be stored (Code, e.g. FileWriteErr)
+	// OpAck acknowledges the server's frames: N control and NB bulk frames
+	// received in all. Not numbered itself.
+	OpAck = "ack"
 )
 
 // Server pushes: text frames without an ID, named by Push, numbered by Seq
@@ -55,6 +62,9 @@ const (
 	PushXferBegin    = "xferBegin"    // Task, From, Kind, Total, Name
 	PushXferDone     = "xferDone"     // Task: commit, deliver to the application
 	PushXferCancel   = "xferCancel"   // Task: discard, notifyCancelSend
+	// PushAck acknowledges the client's frames (N control, NB bulk). It has
+	// no Seq and is not numbered itself.
+	PushAck = "ack"
 )
 
 // Transfer kinds in Msg.Kind.
@@ -82,6 +92,9 @@ type Msg struct {
 	Auth   string  `json:"auth,omitempty"`
 	UsrID  string  `json:"usrID,omitempty"`
 	Limits *Limits `json:"limits,omitempty"`
+	Token  string  `json:"token,omitempty"` // login reply, resume: the session's resume token
+	Boot   string  `json:"boot,omitempty"`  // login reply, failed resume: the server process's ID
+	NB     int64   `json:"nb,omitempty"`    // ack, resume: bulk frames received
 
 	// status
 	DND   int          `json:"dnd,omitempty"`
@@ -120,6 +133,7 @@ type Limits struct {
 	Chunk       int   `json:"chunk"`       // largest FrameChunk payload
 	Window      int64 `json:"window"`      // unacknowledged bytes allowed per transfer
 	PingTimeout int64 `json:"pingTimeout"` // milliseconds of silence after which a peer is dead
+	ResumeGrace int64 `json:"resumeGrace"` // milliseconds a lost session waits for its client to resume
 }
 
 // MaxTextFrame is the largest text frame either side accepts.

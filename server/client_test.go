@@ -29,7 +29,9 @@ func newTestServer(t *testing.T, mod func(*Config)) *Server {
 // startServer starts a server on an existing data dir.
 func startServer(t *testing.T, dir string, mod func(*Config)) *Server {
 	t.Helper()
-	cfg := Config{Listen: "127.0.0.1:0", DataDir: dir, RingTimeout: 300 * time.Millisecond}
+	// A short resume grace: raw test clients never resume, so a closed
+	// connection's session ends promptly.
+	cfg := Config{Listen: "127.0.0.1:0", DataDir: dir, RingTimeout: 300 * time.Millisecond, ResumeGrace: 50 * time.Millisecond}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -76,6 +78,31 @@ type tclient struct {
 	closed   bool
 	lastSeq  uint64
 	seqErr   string
+	// After a successful login the client counts the server's frames per
+	// lane and acknowledges them, as the library does (docs/protocol.md,
+	// "Resume"); noAck turns that off to play a client that never acks.
+	counting   bool
+	recv, recB int64
+	acked      int64
+	noAck      bool
+}
+
+// countFrame counts a post-login frame and returns the ack to send, if due.
+// c.mu must be held.
+func (c *tclient) countFrame(bulk bool) []byte {
+	if !c.counting {
+		return nil
+	}
+	if bulk {
+		c.recB++
+	} else {
+		c.recv++
+	}
+	if c.noAck || c.recv+c.recB-c.acked < 8 {
+		return nil
+	}
+	c.acked = c.recv + c.recB
+	return protocol.Encode(&protocol.Msg{Op: protocol.OpAck, N: c.recv, NB: c.recB})
 }
 
 func dial(t *testing.T, s *Server, name string) *tclient {
@@ -102,10 +129,24 @@ func (c *tclient) readLoop() {
 		if typ == websocket.BinaryMessage {
 			c.bins = append(c.bins, data)
 			c.binTaken = append(c.binTaken, false)
+			ack := c.countFrame(len(data) > 0 && data[0] == protocol.FrameChunk)
 			c.mu.Unlock()
+			if ack != nil {
+				c.write(websocket.TextMessage, ack)
+			}
 			continue
 		}
 		m, err := protocol.Decode(data)
+		if err == nil && m.Push == protocol.PushAck {
+			c.mu.Unlock()
+			continue
+		}
+		var ack []byte
+		if err == nil && m.ID != 0 && m.UsrID != "" && !c.counting {
+			c.counting = true // the login reply: counting starts after it
+		} else {
+			ack = c.countFrame(false)
+		}
 		if err != nil {
 			c.seqErr = "undecodable frame " + string(data)
 		} else if m.Push != "" {
@@ -119,6 +160,9 @@ func (c *tclient) readLoop() {
 			c.replies[m.ID] = m
 		}
 		c.mu.Unlock()
+		if ack != nil {
+			c.write(websocket.TextMessage, ack)
+		}
 	}
 }
 

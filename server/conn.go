@@ -19,9 +19,10 @@ type conn struct {
 	out *protocol.Outbox
 	log *slog.Logger
 
-	// sess is the logged-in session, nil before login. Only the reader
-	// goroutine touches it.
+	// sess is the logged-in session, nil before login or resume. Only the
+	// reader goroutine touches it; live is the same for the writer.
 	sess *session
+	live atomic.Pointer[session]
 	// loginBy is when a connection that has not logged in is closed,
 	// however much it pings.
 	loginBy time.Time
@@ -40,7 +41,7 @@ func newConn(s *Server, ws *websocket.Conn) *conn {
 	return &conn{
 		srv:      s,
 		ws:       ws,
-		out:      protocol.NewOutbox(maxCtrlBytes),
+		out:      protocol.NewOutbox(0), // unbounded: the session's stream bounds signaling
 		log:      s.log.With("remote", ws.RemoteAddr().String()),
 		wake:     make(chan struct{}, 1),
 		readDone: make(chan struct{}),
@@ -127,11 +128,10 @@ func (c *conn) readLoop() {
 		if c.flushClose.Load() || c.out.Closed() {
 			continue // the session is over; drain until the writer closes
 		}
-		switch typ {
-		case websocket.TextMessage:
+		if c.sess != nil {
+			c.sessionFrame(c.sess, typ, data)
+		} else if typ == websocket.TextMessage {
 			c.handleText(data)
-		case websocket.BinaryMessage:
-			c.handleBinary(data)
 		}
 	}
 }
@@ -140,7 +140,7 @@ func (c *conn) readLoop() {
 // reader goroutine when it exits; no lock held.
 func (c *conn) finish() {
 	if c.sess != nil {
-		c.sess.ent.endSession(c.sess, "connection closed")
+		c.sess.connLost(c)
 	}
 	c.out.Close()
 	c.srv.connGone(c)
@@ -208,6 +208,9 @@ func (c *conn) writeLoop() {
 
 // ping sends a WebSocket ping; false when the connection is broken. Writer goroutine.
 func (c *conn) ping() bool {
+	if s := c.live.Load(); s != nil {
+		c.sendAck(s, true)
+	}
 	if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.srv.cfg.PingTimeout)); err != nil {
 		c.log.Debug("ping failed", "err", err)
 		c.out.Close()
@@ -245,7 +248,8 @@ func (c *conn) write(f protocol.Frame) error {
 	return w.Close()
 }
 
-// handleText decodes one text frame and dispatches it. Reader goroutine, no lock held.
+// handleText handles a text frame of a connection without a session: only
+// login and resume are accepted. Reader goroutine, no lock held.
 func (c *conn) handleText(data []byte) {
 	if len(data) > protocol.MaxTextFrame {
 		c.log.Debug("text frame too large, dropped", "len", len(data))
@@ -256,40 +260,15 @@ func (c *conn) handleText(data []byte) {
 		c.log.Debug("malformed text frame, dropped", "len", len(data))
 		return
 	}
-	if m.Op == "" {
+	if m.Op == "" || m.ID == 0 {
 		return
 	}
-	if m.ID == 0 { // one-way
-		if c.sess != nil {
-			c.sess.handleOneWay(m)
-		}
-		return
-	}
-	if c.sess == nil {
-		if m.Op == protocol.OpLogin {
-			c.handleLogin(m)
-		} else {
-			c.reply(m.ID, protocol.NotLogin, nil)
-		}
-		return
-	}
-	c.sess.handleRequest(m)
-}
-
-// handleBinary routes one binary frame by its header. Reader goroutine, no lock held.
-func (c *conn) handleBinary(frame []byte) {
-	if c.sess == nil {
-		return
-	}
-	h, payload, err := protocol.ParseHeader(frame)
-	if err != nil {
-		c.log.Debug("malformed binary frame, dropped", "len", len(frame))
-		return
-	}
-	switch h.Type {
-	case protocol.FrameCmd:
-		c.sess.ent.cmdFrame(c.sess, h, payload)
-	case protocol.FrameChunk:
-		c.sess.ent.chunkFrame(c.sess, h, frame, payload)
+	switch m.Op {
+	case protocol.OpLogin:
+		c.handleLogin(m)
+	case protocol.OpResume:
+		c.handleResume(m)
+	default:
+		c.reply(m.ID, protocol.NotLogin, nil)
 	}
 }

@@ -104,7 +104,7 @@ func TestSilentConnectionDies(t *testing.T) {
 }
 
 // TestSlowConsumerCutOff floods a receiver that never reads with sendCmd
-// frames: once more than 8 MiB of signaling is queued for it, the server
+// frames: once more than 8 MiB of signaling is unacknowledged, the server
 // cuts it off, its session ends (pending cmds fail with 1000) and the
 // sender and everyone else carry on.
 func TestSlowConsumerCutOff(t *testing.T) {
@@ -118,7 +118,7 @@ func TestSlowConsumerCutOff(t *testing.T) {
 	defer ws.Close()
 	m := loginMsg("ent1", "bob")
 	m.ID = 1
-	ws.WriteMessage(websocket.TextMessage, protocol.Encode(&m)) // and never read again
+	ws.WriteMessage(websocket.TextMessage, protocol.Encode(&m)) // and never read (nor ack) again
 	a.expect(protocol.PushUserStatus, func(m *protocol.Msg) bool { return m.User.UserID == "bob" && m.User.UserStatus == protocol.StatusIdle })
 
 	payload := make([]byte, protocol.MaxCmdBytes)

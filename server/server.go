@@ -25,9 +25,11 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/crvideomgr/crvideomgr/protocol"
+	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
 )
 
@@ -37,8 +39,8 @@ type Config struct {
 	DataDir     string        // bbolt store directory, created if missing. Default "crvideo-data"
 	RingTimeout time.Duration // unanswered calls and invites end after this. Default 30s
 	PingTimeout time.Duration // a connection silent this long is dead. Default 10s
-	// ResumeGrace is accepted for the command line but not used yet: session
-	// resume is a later issue, so a lost connection ends its session at once.
+	// ResumeGrace is how long a session whose connection was lost waits for
+	// its client to resume it before it ends.
 	ResumeGrace time.Duration // default 30s
 	AddrFile    string        // if set, written with the bound host:port once accepting
 	PublicURL   string        // MeetInfo.pubMeetUrl = PublicURL + ID; "" when empty
@@ -142,6 +144,12 @@ type Server struct {
 	authCache map[string][]byte
 	authGen   uint64
 
+	boot string // random per process: tells clients a restarted server from an expired session
+
+	tokMu    sync.Mutex          // guards sessions; innermost lock
+	sessions map[string]*session // live sessions by resume token
+	closing  atomic.Bool         // Close has begun: lost connections end their sessions at once
+
 	mu          sync.Mutex // guards the fields below
 	enterprises map[string]*enterprise
 	conns       map[*conn]struct{}
@@ -170,6 +178,8 @@ func New(cfg Config) (*Server, error) {
 		authKey:      make([]byte, 32),
 		loginTimeout: loginTimeout,
 		authCache:    make(map[string][]byte),
+		boot:         uuid.NewString(),
+		sessions:     make(map[string]*session),
 		enterprises:  make(map[string]*enterprise),
 		conns:        make(map[*conn]struct{}),
 		limits: protocol.Limits{
@@ -178,6 +188,7 @@ func New(cfg Config) (*Server, error) {
 			Chunk:       cfg.Chunk,
 			Window:      cfg.Window,
 			PingTimeout: cfg.PingTimeout.Milliseconds(),
+			ResumeGrace: cfg.ResumeGrace.Milliseconds(),
 		},
 	}
 	if _, err := rand.Read(s.authKey); err != nil {
@@ -265,6 +276,7 @@ func (s *Server) Addr() string {
 // any goroutine.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		s.closing.Store(true)
 		s.mu.Lock()
 		s.closed = true
 		hs := s.httpSrv

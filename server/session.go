@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/crvideomgr/crvideomgr/protocol"
@@ -39,7 +40,6 @@ func newEnterprise(s *Server, name string) *enterprise {
 // session is one logged-in user on one connection.
 type session struct {
 	ent   *enterprise
-	c     *conn
 	usrID string
 	nick  string
 	log   *slog.Logger
@@ -49,28 +49,46 @@ type session struct {
 	pushMu sync.Mutex
 	seq    uint64
 
+	// token names the session in OpResume; stream carries everything it
+	// sends after the login reply; recv counts what it received.
+	token  string
+	stream *protocol.Stream
+	recv   protocol.RecvCounter
+	// rmu is held while a frame of the session is handled, so a replaced
+	// connection's reader and the new one never interleave.
+	rmu sync.Mutex
+
 	// Guarded by ent.mu.
-	ended  bool
-	dnd    int
-	status int // last status announced: protocol.StatusIdle or StatusBusy
-	calls  map[string]*call
-	out    map[string]*transfer // transfers this session sends, by task
-	in     map[string]*transfer // transfers this session receives, by task
+	c        *conn       // current connection; nil while waiting for a resume
+	grace    *time.Timer // ends the session when no resume comes
+	graceGen uint64      // invalidates a grace timer that lost a race with resume
+	noResume bool        // slow consumer or refused resume: end when the connection goes
+	ended    bool
+	dnd      int
+	status   int // last status announced: protocol.StatusIdle or StatusBusy
+	calls    map[string]*call
+	out      map[string]*transfer // transfers this session sends, by task
+	in       map[string]*transfer // transfers this session receives, by task
 }
 
 // push numbers m as the session's next push and queues it. Non-blocking;
 // called with ent.mu held (so pushes to a session are ordered).
 func (s *session) push(m *protocol.Msg) {
 	s.pushMu.Lock()
+	defer s.pushMu.Unlock()
 	s.seq++
 	m.Seq = s.seq
-	f := protocol.Frame{Head: protocol.Encode(m)}
-	s.pushMu.Unlock()
-	s.c.sendCtrl(f)
+	s.sendCtrl(protocol.Frame{Head: protocol.Encode(m)})
 }
 
-// reply answers request id on the session's connection. Non-blocking.
-func (s *session) reply(id uint64, code int, m *protocol.Msg) { s.c.reply(id, code, m) }
+// reply answers request id on the session's stream. Non-blocking.
+func (s *session) reply(id uint64, code int, m *protocol.Msg) {
+	if m == nil {
+		m = &protocol.Msg{}
+	}
+	m.ID, m.Code = id, code
+	s.sendCtrl(protocol.Frame{Head: protocol.Encode(m)})
+}
 
 // lockLive locks e.mu and reports true if s is still live; when s has ended
 // it unlocks again and reports false.
@@ -124,6 +142,8 @@ func (c *conn) handleLogin(m *protocol.Msg) {
 	s := &session{
 		ent:    e,
 		c:      c,
+		token:  uuid.NewString(),
+		stream: protocol.NewStream(maxCtrlBytes),
 		usrID:  usrID,
 		nick:   m.Nick,
 		log:    c.log.With("enterprise", e.name, "usrID", usrID),
@@ -133,6 +153,7 @@ func (c *conn) handleLogin(m *protocol.Msg) {
 		in:     make(map[string]*transfer),
 	}
 	c.sess = s
+	c.live.Store(s)
 	c.extendRead() // lift the login deadline
 	kicked := e.login(s, m.ID)
 	s.log.Info("login", "kicked_older", kicked)
@@ -150,7 +171,11 @@ func (e *enterprise) login(s *session, reqID uint64) (kicked bool) {
 		kicked = true
 	}
 	e.users[s.usrID] = s
-	s.reply(reqID, protocol.NoErr, &protocol.Msg{UsrID: s.usrID, Limits: &e.srv.limits})
+	e.srv.registerToken(s)
+	// The login reply is the handshake: it goes straight to the connection,
+	// unnumbered; everything after it goes through the stream.
+	s.c.reply(reqID, protocol.NoErr, &protocol.Msg{UsrID: s.usrID, Limits: &e.srv.limits, Token: s.token, Boot: e.srv.boot})
+	_ = s.stream.Attach(s.c.out, 0, 0)
 	e.broadcastStatus(s.userStatus())
 	return kicked
 }
@@ -195,7 +220,15 @@ func (e *enterprise) endLocked(s *session) bool {
 	if e.users[s.usrID] == nil {
 		e.broadcastStatus(protocol.UserStatus{UserID: s.usrID, UserStatus: protocol.StatusOffline, DNDType: s.dnd})
 	}
-	s.c.closeAfterFlush()
+	if s.c != nil {
+		s.c.closeAfterFlush()
+	}
+	if s.grace != nil {
+		s.grace.Stop()
+		s.grace = nil
+	}
+	e.srv.forgetToken(s.token)
+	s.stream.Close()
 	return true
 }
 

@@ -55,9 +55,12 @@ func TestLogin(t *testing.T) {
 	if r.Code != 0 || r.UsrID != ok.Priv {
 		t.Fatalf("login: code %d usrID %q", r.Code, r.UsrID)
 	}
-	want := protocol.Limits{MaxBuffer: DefaultMaxBuffer, MaxFile: DefaultMaxFile, Chunk: DefaultChunk, Window: DefaultWindow, PingTimeout: 3000}
+	want := protocol.Limits{MaxBuffer: DefaultMaxBuffer, MaxFile: DefaultMaxFile, Chunk: DefaultChunk, Window: DefaultWindow, PingTimeout: 3000, ResumeGrace: 50}
 	if r.Limits == nil || *r.Limits != want {
 		t.Errorf("limits %+v, want %+v", r.Limits, want)
+	}
+	if r.Token == "" || r.Boot == "" {
+		t.Errorf("login reply without resume token (%q) or boot ID (%q)", r.Token, r.Boot)
 	}
 	if code := c.code(loginMsg("ent1", "bob")); code != protocol.LoginStateError {
 		t.Errorf("second login on a connection: code %d, want 9", code)

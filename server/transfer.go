@@ -78,7 +78,7 @@ func (e *enterprise) cmdFrame(s *session, h protocol.Header, payload []byte) {
 	s.out[t.task] = t
 	to.in[t.task] = t
 	head := protocol.AppendHeader(nil, protocol.Header{Type: protocol.FrameCmd, Task: h.Task, Peer: s.usrID})
-	to.c.sendCtrl(protocol.Frame{Binary: true, Head: head, Body: payload})
+	to.sendCtrl(protocol.Frame{Binary: true, Head: head, Body: payload})
 }
 
 // cmdAck completes a sendCmd: sendRslt 0 to its sender. Reader goroutine
@@ -158,7 +158,7 @@ func (e *enterprise) chunkFrame(s *session, h protocol.Header, frame, payload []
 	}
 	t.sent += n
 	// A closed outbox means the receiver is going; its session end cleans up.
-	_ = t.to.c.out.PushBulk(protocol.Frame{Binary: true, Body: frame})
+	t.to.sendBulk(protocol.Frame{Binary: true, Body: frame})
 }
 
 // xferAck records that the receiver stored n bytes: xferAck to the sender

@@ -1,0 +1,223 @@
+package protocol
+
+import (
+	"errors"
+	"sync"
+)
+
+// Lanes of a Stream. Frames are numbered per lane: control frames (text and
+// FrameCmd) and bulk frames (FrameChunk) travel in separate priority queues,
+// so only within a lane is the wire order the send order.
+const (
+	LaneCtrl = 0
+	LaneBulk = 1
+)
+
+// ErrStreamFull reports more unacknowledged control bytes than the stream's
+// bound: the peer does not keep up (a slow consumer).
+var ErrStreamFull = errors.New("protocol: too many unacknowledged bytes")
+
+// ErrBadAck reports a peer acknowledging frames that were never sent.
+var ErrBadAck = errors.New("protocol: acknowledgement beyond what was sent")
+
+// Stream is the sending half of a resumable session. It numbers every frame
+// one side sends after the login handshake, keeps each until the peer
+// acknowledges it, and replays what is unacknowledged onto a new connection
+// (see docs/protocol.md, "Resume"). Safe for concurrent use.
+type Stream struct {
+	maxCtrl int
+
+	mu     sync.Mutex
+	lanes  [2]lane
+	out    *Outbox // current connection; nil while detached
+	closed bool
+}
+
+type lane struct {
+	sent  uint64  // frames numbered so far
+	acked uint64  // frames the peer confirmed
+	buf   []Frame // frames acked+1 .. sent
+	bytes int
+}
+
+// NewStream returns a detached stream holding at most maxCtrlBytes of
+// unacknowledged control frames (0: unbounded). Bulk frames are bounded by
+// the transfer windows instead.
+func NewStream(maxCtrlBytes int) *Stream { return &Stream{maxCtrl: maxCtrlBytes} }
+
+// Send numbers f in its lane, keeps it for replay and queues it on the
+// attached connection, if any. The connection's copy has no Release: f's
+// Release runs when the peer acknowledges it or the stream closes.
+func (s *Stream) Send(f Frame, bulk bool) error {
+	li := LaneCtrl
+	if bulk {
+		li = LaneBulk
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		f.release()
+		return ErrOutboxClosed
+	}
+	l := &s.lanes[li]
+	if !bulk && s.maxCtrl > 0 && l.bytes+f.Len() > s.maxCtrl {
+		f.release()
+		return ErrStreamFull
+	}
+	l.sent++
+	l.buf = append(l.buf, f)
+	l.bytes += f.Len()
+	if s.out != nil {
+		wire := f
+		wire.Release = nil
+		if s.out.push(wire, bulk) != nil {
+			s.out = nil // the connection is gone; the frame waits for replay
+		}
+	}
+	return nil
+}
+
+// Ack releases the frames the peer has received: ctrl control frames and
+// bulk bulk frames in all.
+func (s *Stream) Ack(ctrl, bulk uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ackLocked(ctrl, bulk)
+}
+
+func (s *Stream) ackLocked(ctrl, bulk uint64) error {
+	if ctrl > s.lanes[LaneCtrl].sent || bulk > s.lanes[LaneBulk].sent {
+		return ErrBadAck
+	}
+	s.lanes[LaneCtrl].ack(ctrl)
+	s.lanes[LaneBulk].ack(bulk)
+	return nil
+}
+
+func (l *lane) ack(n uint64) {
+	for l.acked < n && len(l.buf) > 0 {
+		f := &l.buf[0]
+		l.bytes -= f.Len()
+		f.release()
+		l.buf[0] = Frame{}
+		l.buf = l.buf[1:]
+		l.acked++
+	}
+	if len(l.buf) == 0 {
+		l.buf = nil
+	}
+}
+
+// Attach makes out the stream's connection: frames the peer has received
+// (ctrl and bulk, its counts from the resume handshake) are released, the
+// rest are queued on out in their original order, and later sends follow.
+func (s *Stream) Attach(out *Outbox, ctrl, bulk uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrOutboxClosed
+	}
+	if err := s.ackLocked(ctrl, bulk); err != nil {
+		return err
+	}
+	for li := range s.lanes {
+		for _, f := range s.lanes[li].buf {
+			f.Release = nil
+			if err := out.push(f, li == LaneBulk); err != nil {
+				return err
+			}
+		}
+	}
+	s.out = out
+	return nil
+}
+
+// Detach forgets the connection; frames sent meanwhile wait for Attach.
+func (s *Stream) Detach() {
+	s.mu.Lock()
+	s.out = nil
+	s.mu.Unlock()
+}
+
+// Sent returns how many frames were sent in each lane.
+func (s *Stream) Sent() (ctrl, bulk uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lanes[LaneCtrl].sent, s.lanes[LaneBulk].sent
+}
+
+// Unacked returns how many frames of each lane await acknowledgement.
+func (s *Stream) Unacked() (ctrl, bulk int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.lanes[LaneCtrl].buf), len(s.lanes[LaneBulk].buf)
+}
+
+// Close releases every kept frame; later sends fail. Idempotent.
+func (s *Stream) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.closed = true
+	s.out = nil
+	for li := range s.lanes {
+		l := &s.lanes[li]
+		for i := range l.buf {
+			l.buf[i].release()
+		}
+		l.buf, l.bytes = nil, 0
+	}
+}
+
+// RecvCounter counts the frames one side has received from its peer's
+// stream, per lane, and decides when to acknowledge them. Safe for
+// concurrent use (the reader counts, the writer's ticker may force an ack).
+type RecvCounter struct {
+	mu                   sync.Mutex
+	ctrl, bulk           uint64
+	ackedCtrl, ackedBulk uint64
+}
+
+// Count records one received frame.
+func (r *RecvCounter) Count(bulk bool) {
+	r.mu.Lock()
+	if bulk {
+		r.bulk++
+	} else {
+		r.ctrl++
+	}
+	r.mu.Unlock()
+}
+
+// Counts returns the frames received per lane.
+func (r *RecvCounter) Counts() (ctrl, bulk uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ctrl, r.bulk
+}
+
+// Thresholds for acknowledging: every ackEveryCtrl control frames or
+// ackEveryBulk chunks, and at every ping tick when anything is unacknowledged.
+const (
+	ackEveryCtrl = 32
+	ackEveryBulk = 4
+)
+
+// AckDue reports whether enough frames arrived since the last ack (force:
+// any at all) and, if so, marks them acknowledged and returns the counts to
+// put in an ack message.
+func (r *RecvCounter) AckDue(force bool) (ctrl, bulk uint64, due bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	dc, db := r.ctrl-r.ackedCtrl, r.bulk-r.ackedBulk
+	if dc == 0 && db == 0 {
+		return 0, 0, false
+	}
+	if !force && dc < ackEveryCtrl && db < ackEveryBulk {
+		return 0, 0, false
+	}
+	r.ackedCtrl, r.ackedBulk = r.ctrl, r.bulk
+	return r.ctrl, r.bulk, true
+}

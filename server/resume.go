@@ -1,0 +1,214 @@
+package server
+
+import (
+	"errors"
+	"time"
+
+	"github.com/crvideomgr/crvideomgr/protocol"
+	"github.com/gorilla/websocket"
+)
+
+// A session outlives its connection: every frame it sends after the login
+// reply goes through its protocol.Stream (numbered, kept until the client
+// acknowledges it), and every frame it receives is counted. When the
+// connection is lost the session waits ResumeGrace for the client to come
+// back with OpResume on a new connection; then both sides replay what the
+// other has not received (docs/protocol.md, "Resume").
+
+// sendCtrl sends a control frame on the session's stream. A client that
+// lets more than maxCtrlBytes go unacknowledged is a slow consumer: it is
+// cut off and its session ends. Non-blocking; ent.mu is usually held.
+func (s *session) sendCtrl(f protocol.Frame) {
+	if err := s.stream.Send(f, false); errors.Is(err, protocol.ErrStreamFull) {
+		s.overflow()
+	}
+}
+
+// sendBulk sends a transfer chunk on the session's stream (bounded by the
+// transfer windows). Non-blocking.
+func (s *session) sendBulk(f protocol.Frame) {
+	_ = s.stream.Send(f, true)
+}
+
+// overflow ends a slow consumer's session without grace. ent.mu must be held.
+func (s *session) overflow() {
+	if s.noResume {
+		return
+	}
+	s.noResume = true
+	if s.c != nil {
+		s.c.kill(reasonSlowConsumer) // its reader then ends the session
+	} else if s.grace != nil {
+		s.grace.Reset(0)
+	}
+}
+
+// sessionFrame handles one frame of a logged-in connection: acks are applied
+// to the stream; every other frame is counted in its lane and dispatched.
+// Frames of a connection that a resume has replaced are dropped. Reader
+// goroutine; holds s.rmu so that an old and a new connection never run
+// handlers of the same session at once.
+func (c *conn) sessionFrame(s *session, typ int, data []byte) {
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	if !c.isCurrent(s) {
+		return
+	}
+	if typ == websocket.TextMessage {
+		if len(data) > protocol.MaxTextFrame {
+			s.recv.Count(false)
+			return
+		}
+		m, err := protocol.Decode(data)
+		if err == nil && m.Op == protocol.OpAck && m.ID == 0 {
+			if err := s.stream.Ack(uint64(m.N), uint64(m.NB)); err != nil {
+				c.kill("acknowledged frames never sent")
+			}
+			return
+		}
+		s.recv.Count(false)
+		switch {
+		case err != nil:
+			c.log.Debug("malformed text frame, dropped", "len", len(data))
+		case m.Op == "":
+		case m.ID == 0:
+			s.handleOneWay(m)
+		default:
+			s.handleRequest(m)
+		}
+	} else {
+		h, payload, err := protocol.ParseHeader(data)
+		s.recv.Count(err == nil && h.Type == protocol.FrameChunk)
+		switch {
+		case err != nil:
+			c.log.Debug("malformed binary frame, dropped", "len", len(data))
+		case h.Type == protocol.FrameCmd:
+			s.ent.cmdFrame(s, h, payload)
+		case h.Type == protocol.FrameChunk:
+			s.ent.chunkFrame(s, h, data, payload)
+		}
+	}
+	c.sendAck(s, false)
+}
+
+// sendAck acknowledges the client's frames when enough have arrived (or,
+// with force, any at all). The ack goes straight to this connection; it is
+// not numbered. Any goroutine.
+func (c *conn) sendAck(s *session, force bool) {
+	if n, nb, due := s.recv.AckDue(force); due {
+		_ = c.out.PushCtrl(protocol.Frame{Head: protocol.Encode(&protocol.Msg{Push: protocol.PushAck, N: int64(n), NB: int64(nb)})})
+	}
+}
+
+// isCurrent reports whether c is s's connection. Takes ent.mu.
+func (c *conn) isCurrent(s *session) bool {
+	s.ent.mu.Lock()
+	defer s.ent.mu.Unlock()
+	return s.c == c && !s.ended
+}
+
+// connLost runs when c's reader ends. If c was the session's connection the
+// session waits ResumeGrace for a resume — or ends at once after logout,
+// kick, a slow consumer, or when the server is closing. Reader goroutine.
+func (s *session) connLost(c *conn) {
+	e := s.ent
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if s.c != c || s.ended {
+		return
+	}
+	s.c = nil
+	s.stream.Detach()
+	if s.noResume || e.srv.isClosed() {
+		if e.endLocked(s) {
+			s.log.Info("session ended", "why", "connection closed")
+		}
+		return
+	}
+	s.graceGen++
+	gen := s.graceGen
+	s.log.Info("connection lost; waiting for resume", "grace", e.srv.cfg.ResumeGrace)
+	s.grace = time.AfterFunc(e.srv.cfg.ResumeGrace, func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if s.c == nil && s.graceGen == gen && e.endLocked(s) {
+			s.log.Info("session ended", "why", "resume grace ran out")
+		}
+	})
+}
+
+// handleResume attaches a new connection to the session named by the
+// resume token: the reply carries the frames the server has received, then
+// the server replays what the client has not. An unknown or ended session
+// gets 207 with the server's boot ID, so the client can tell a restarted
+// server (log in again) from an expired session (lineOff 207). Reader
+// goroutine of the new connection, before it has a session.
+func (c *conn) handleResume(m *protocol.Msg) {
+	s := c.srv.sessionByToken(m.Token)
+	gone := func() {
+		c.reply(m.ID, protocol.ConnectionLost, &protocol.Msg{Boot: c.srv.boot})
+	}
+	if s == nil {
+		gone()
+		return
+	}
+	e := s.ent
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if s.ended || s.noResume {
+		gone()
+		return
+	}
+	if old := s.c; old != nil {
+		old.kill("replaced by a resumed connection")
+	}
+	if s.grace != nil {
+		s.grace.Stop()
+		s.grace = nil
+	}
+	s.graceGen++
+	n, nb := s.recv.Counts()
+	c.reply(m.ID, protocol.NoErr, &protocol.Msg{N: int64(n), NB: int64(nb)})
+	if err := s.stream.Attach(c.out, uint64(m.N), uint64(m.NB)); err != nil {
+		s.log.Warn("resume refused", "err", err)
+		s.noResume = true
+		e.endLocked(s)
+		c.closeAfterFlush()
+		return
+	}
+	s.c = c
+	c.sess = s
+	c.live.Store(s)
+	s.log.Info("session resumed")
+}
+
+// sessionByToken returns the live session with that resume token, or nil.
+func (srv *Server) sessionByToken(token string) *session {
+	if token == "" {
+		return nil
+	}
+	srv.tokMu.Lock()
+	defer srv.tokMu.Unlock()
+	return srv.sessions[token]
+}
+
+// registerToken makes s resumable by its token. Takes tokMu (the innermost lock).
+func (srv *Server) registerToken(s *session) {
+	srv.tokMu.Lock()
+	srv.sessions[s.token] = s
+	srv.tokMu.Unlock()
+}
+
+// forgetToken unregisters an ended session's token. Takes tokMu.
+func (srv *Server) forgetToken(token string) {
+	srv.tokMu.Lock()
+	delete(srv.sessions, token)
+	srv.tokMu.Unlock()
+}
+
+// isClosed reports whether Close has begun. Any goroutine, no lock.
+func (srv *Server) isClosed() bool { return srv.closing.Load() }
