@@ -42,6 +42,10 @@ type conn struct {
 	// then a login).
 	hs          chan *protocol.Msg
 	inHandshake atomic.Bool
+	// proceed lets the reader go on after a handshake reply, once the
+	// session has acted on it: frames that follow the reply (replayed ones
+	// after a resume) must find the session already attached to this conn.
+	proceed chan struct{}
 
 	onFrame func(c *conn, mt int, data []byte) // after the handshake; reader goroutine
 	onTick  func(c *conn)                      // each ping period; writer goroutine
@@ -116,8 +120,9 @@ func newConn(ws *websocket.Conn, pingTimeout time.Duration) *conn {
 	c := &conn{
 		ws:   ws,
 		out:  protocol.NewOutbox(0),
-		hs:   make(chan *protocol.Msg, 1),
-		done: make(chan struct{}),
+		hs:      make(chan *protocol.Msg, 1),
+		proceed: make(chan struct{}, 1),
+		done:    make(chan struct{}),
 	}
 	c.pingTimeout.Store(int64(pingTimeout))
 	ws.SetReadLimit(readLimitLoggedOut)
@@ -180,6 +185,15 @@ func (c *conn) handshake(req *protocol.Msg) (*protocol.Msg, error) {
 	}
 }
 
+// handshakeDone lets the reader continue after the handshake reply; call it
+// once the reply has been acted upon (or close the connection instead).
+func (c *conn) handshakeDone() {
+	select {
+	case c.proceed <- struct{}{}:
+	default:
+	}
+}
+
 // readLoop runs on the reader goroutine until the connection fails or
 // closes, then calls onClose: no frame of this connection is handled after it.
 func (c *conn) readLoop() {
@@ -209,6 +223,11 @@ func (c *conn) readLoop() {
 				m = &protocol.Msg{ID: 1, Code: protocol.ErrData}
 			}
 			c.hs <- m
+			select {
+			case <-c.proceed:
+			case <-c.done:
+				return
+			}
 			continue
 		}
 		if c.onFrame != nil {

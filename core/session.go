@@ -198,6 +198,7 @@ func (s *session) run(ctx context.Context) {
 	usrID, cookie := r.UsrID, s.loginCookie
 	m.emit(func(cb Callback) { cb.LoginSuccess(usrID, cookie) })
 	m.mu.Unlock()
+	c.handshakeDone()
 }
 
 // newConn makes a connection whose frames and loss are this session's.
@@ -401,9 +402,11 @@ func (s *session) resumeOn(ws *websocket.Conn) bool {
 		s.c = c
 		m.log.Info("session resumed", "usrID", s.usrID)
 		m.mu.Unlock()
+		c.handshakeDone()
 		return true
 	case r.Code == protocol.ConnectionLost && r.Boot != "" && r.Boot != s.boot:
 		m.mu.Unlock()
+		c.handshakeDone()
 		s.relogin(c)
 		return true
 	default:
@@ -455,6 +458,7 @@ func (s *session) relogin(c *conn) {
 	statusOn, dnd := s.statusOn, s.dnd
 	m.log.Info("logged in again after a server restart", "usrID", s.usrID)
 	m.mu.Unlock()
+	c.handshakeDone()
 	old.Close()
 	failAll(oldPending, protocol.ConnectionLost)
 	if statusOn {

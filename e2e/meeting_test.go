@@ -90,7 +90,10 @@ func TestMeetings(t *testing.T) {
 }
 
 func TestMeetingsSurviveRestartAndIDsNeverReused(t *testing.T) {
-	e := newEnv(t, time.Second)
+	// The grace is long enough for a restart on a loaded machine (Close
+	// alone may take its 2 s): alice's library must still be trying when
+	// the server comes back, so that it logs in again instead of lineOff.
+	e := newEnvWith(t, time.Second, 20*time.Second, 2*time.Second)
 	a := e.login("demo", "alice")
 	m1 := createMeeting(t, a, "keep", 1)
 	m2 := createMeeting(t, a, "drop", 0)

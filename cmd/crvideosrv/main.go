@@ -38,7 +38,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.DataDir, "data", server.DefaultDataDir, "`directory` of the store (accounts, meetings), created if missing")
 	fs.DurationVar(&cfg.RingTimeout, "ring-timeout", server.DefaultRingTimeout, "unanswered calls end after this")
 	fs.DurationVar(&cfg.PingTimeout, "ping-timeout", server.DefaultPingTimeout, "a connection silent this long is dead")
-	fs.DurationVar(&cfg.ResumeGrace, "resume-grace", server.DefaultResumeGrace, "how long a lost session may be resumed (not yet implemented: sessions end at once)")
+	fs.DurationVar(&cfg.ResumeGrace, "resume-grace", server.DefaultResumeGrace, "how long a lost session may be resumed before it ends")
 	fs.StringVar(&cfg.AddrFile, "addr-file", "", "write the bound host:port to this `file` once accepting")
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "base `URL` of meetings' pubMeetUrl (the meeting ID is appended)")
 	fs.Int64Var(&cfg.MaxBuffer, "max-buffer", server.DefaultMaxBuffer, "largest sendBuffer in `bytes`")
