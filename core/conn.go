@@ -118,8 +118,8 @@ func wsURL(addr string) (string, error) {
 
 func newConn(ws *websocket.Conn, pingTimeout time.Duration) *conn {
 	c := &conn{
-		ws:   ws,
-		out:  protocol.NewOutbox(0),
+		ws:      ws,
+		out:     protocol.NewOutbox(0),
 		hs:      make(chan *protocol.Msg, 1),
 		proceed: make(chan struct{}, 1),
 		done:    make(chan struct{}),
