@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
+	"net"
 	"net/url"
 	"strings"
 	"sync"
@@ -61,8 +62,10 @@ type conn struct {
 // handshake reply.
 var errHandshake = errors.New("core: no handshake reply")
 
-// dialAny connects to the first reachable address of a ';'-separated list.
-func dialAny(ctx context.Context, addrList string, tlsConf *tls.Config) (*websocket.Conn, int) {
+// dialAny connects to the first reachable address of a ';'-separated list;
+// netDial, when not nil, opens the TCP connections.
+func dialAny(ctx context.Context, addrList string, tlsConf *tls.Config,
+	netDial func(ctx context.Context, network, addr string) (net.Conn, error)) (*websocket.Conn, int) {
 	addrs := splitAddrs(addrList)
 	if len(addrs) == 0 {
 		return nil, protocol.NoServerInfo
@@ -73,7 +76,7 @@ func dialAny(ctx context.Context, addrList string, tlsConf *tls.Config) (*websoc
 		if err != nil {
 			continue
 		}
-		d := websocket.Dialer{HandshakeTimeout: dialTimeout, TLSClientConfig: tlsConf}
+		d := websocket.Dialer{HandshakeTimeout: dialTimeout, TLSClientConfig: tlsConf, NetDialContext: netDial}
 		dctx, cancel := context.WithTimeout(ctx, dialTimeout)
 		ws, _, err := d.DialContext(dctx, u, nil)
 		cancel()

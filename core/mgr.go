@@ -13,6 +13,7 @@ import (
 	"crypto/tls"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"sync"
 	"unicode/utf8"
@@ -38,6 +39,11 @@ type Config struct {
 	// TLSConfig is used for wss:// addresses; nil verifies against the
 	// system roots.
 	TLSConfig *tls.Config
+	// NetDial, when set, opens the TCP connections to the server instead
+	// of the default dialer (for example a net.Dialer with a LocalAddr, as
+	// the load generator cmd/crvideobench uses to spread connections over
+	// source addresses). It may be called from any engine goroutine.
+	NetDial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Login states.

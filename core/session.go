@@ -153,7 +153,7 @@ func failAll(pend map[uint64]*pendingReq, code int) {
 // run dials the server and logs in. Runs in its own goroutine.
 func (s *session) run(ctx context.Context) {
 	m := s.m
-	ws, code := dialAny(ctx, s.addr, m.cfg.TLSConfig)
+	ws, code := dialAny(ctx, s.addr, m.cfg.TLSConfig, m.cfg.NetDial)
 	m.mu.Lock()
 	if s.ended {
 		m.mu.Unlock()
@@ -341,7 +341,7 @@ func (s *session) reconnect(deadline time.Time) {
 		if ended {
 			return
 		}
-		ws, code := dialAny(ctx, s.addr, m.cfg.TLSConfig)
+		ws, code := dialAny(ctx, s.addr, m.cfg.TLSConfig, m.cfg.NetDial)
 		if ws != nil && s.resumeOn(ws) {
 			return
 		}
