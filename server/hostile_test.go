@@ -160,3 +160,140 @@ func TestLoginDeadline(t *testing.T) {
 		t.Errorf("closed=%v after %v, want closed at about 600ms", c.isClosed(), el)
 	}
 }
+
+// TestCrossEnterpriseAttacker: a raw-protocol client of another enterprise
+// (and one that never logs in) tries to see, call, send to, impersonate,
+// interfere with the transfers of, or destroy the meetings of ent1's users,
+// and gets nowhere; ent1's users notice nothing.
+func TestCrossEnterpriseAttacker(t *testing.T) {
+	s := newTestServer(t, func(c *Config) { c.RingTimeout = time.Minute })
+	a := login(t, s, "ent1", "alice")
+	b := login(t, s, "ent1", "bob")
+	a.req(protocol.Msg{Op: protocol.OpStartStatusNotify})
+	meet := a.req(protocol.Msg{Op: protocol.OpCreateMeeting, Subject: "board"}).Meeting
+	if meet == nil {
+		t.Fatal("no meeting")
+	}
+	// ent1 state the attacker will aim at: a connected call, a ringing
+	// invitation, a sendCmd and a transfer in flight.
+	if code := a.code(callMsg("call-ab", "bob")); code != 0 {
+		t.Fatalf("call: %d", code)
+	}
+	b.expect(protocol.PushCallIn, nil)
+	if code := b.code(protocol.Msg{Op: protocol.OpAcceptCall, CallID: "call-ab"}); code != 0 {
+		t.Fatalf("accept: %d", code)
+	}
+	c := login(t, s, "ent1", "carol")
+	if code := a.code(protocol.Msg{Op: protocol.OpCallMoreParty, CallID: "inv-ac", To: "carol"}); code != 0 {
+		t.Fatalf("callMoreParty: %d", code)
+	}
+	c.expect(protocol.PushCallIn, nil)
+	xfer := a.req(protocol.Msg{Op: protocol.OpSendBegin, Task: "xfer-ab", To: "bob", Kind: protocol.KindBuffer, Total: 10})
+	if xfer.Code != 0 {
+		t.Fatalf("sendBegin: %d", xfer.Code)
+	}
+	b.expect(protocol.PushXferBegin, nil)
+	a.sendBin(protocol.Header{Type: protocol.FrameCmd, Task: "cmd-ab", Peer: "bob"}, []byte("secret"))
+	b.expectBin()
+	a.sync()
+	before := a.pushCount()
+
+	// An attacker that never logs in: every operation gets 12.
+	pre := dial(t, s, "pre")
+	for _, op := range []protocol.Msg{
+		{Op: protocol.OpGetUserStatus}, {Op: protocol.OpGetMeetings}, {Op: protocol.OpDestroyMeeting, MeetID: meet.ID},
+		{Op: protocol.OpCall, CallID: "p", To: "alice"}, {Op: protocol.OpHungupCall, CallID: "call-ab"},
+		{Op: protocol.OpAcceptCall, CallID: "inv-ac"}, {Op: protocol.OpCancelSend, Task: "xfer-ab"},
+		{Op: protocol.OpSendBegin, Task: "p", To: "bob", Kind: protocol.KindBuffer, Total: 1},
+		{Op: protocol.OpStartStatusNotify}, {Op: protocol.OpSetDND, DND: 1}, {Op: protocol.OpCreateMeeting, Subject: "x"},
+	} {
+		if code := pre.code(op); code != protocol.NotLogin {
+			t.Errorf("before login, %s: %d, want 12", op.Op, code)
+		}
+	}
+	pre.sendBin(protocol.Header{Type: protocol.FrameCmd, Task: "p", Peer: "bob"}, []byte("x"))
+	pre.oneway(protocol.Msg{Op: protocol.OpCmdAck, Task: "cmd-ab"})
+	// Impersonation: wrong or empty password, a guessed resume token.
+	for _, m := range []protocol.Msg{
+		{Op: protocol.OpLogin, Ver: protocol.Version, Acnt: "ent1", Pswd: md5Hex("pw2"), Priv: "alice"},
+		{Op: protocol.OpLogin, Ver: protocol.Version, Acnt: "ent1", Pswd: "", Priv: "alice"},
+		{Op: protocol.OpLogin, Ver: protocol.Version, Acnt: "ent1", Pswd: md5Hex("pw1") + "x", Priv: "alice"},
+	} {
+		if code := dial(t, s, "imp").code(m); code != protocol.AcntPswdErr {
+			t.Errorf("login with %q: %d, want 7", m.Pswd, code)
+		}
+	}
+	if code := dial(t, s, "tok").code(protocol.Msg{Op: protocol.OpResume, Token: "guess"}); code != protocol.ConnectionLost {
+		t.Errorf("resume with a guessed token: %d, want 207", code)
+	}
+
+	// An attacker logged in to ent2, even under the very same usrIDs.
+	x := login(t, s, "ent2", "alice")
+	x2 := login(t, s, "ent2", "mallory")
+	x.req(protocol.Msg{Op: protocol.OpStartStatusNotify})
+	if r := x.req(protocol.Msg{Op: protocol.OpGetUserStatus}); len(r.Users) != 2 {
+		t.Errorf("ent2 sees %+v", r.Users)
+	}
+	if r := x.req(protocol.Msg{Op: protocol.OpGetMeetings}); len(r.Meetings) != 0 {
+		t.Errorf("ent2 sees meetings %+v", r.Meetings)
+	}
+	for _, tc := range []struct {
+		m    protocol.Msg
+		want int
+	}{
+		{protocol.Msg{Op: protocol.OpDestroyMeeting, MeetID: meet.ID}, protocol.MeetNotExist},
+		{callMsg("x1", "bob"), protocol.ErrOffline},
+		{protocol.Msg{Op: protocol.OpAcceptCall, CallID: "call-ab"}, protocol.InvalidCallID},
+		{protocol.Msg{Op: protocol.OpRejectCall, CallID: "inv-ac"}, protocol.InvalidCallID},
+		{protocol.Msg{Op: protocol.OpHungupCall, CallID: "call-ab"}, protocol.InvalidCallID},
+		{protocol.Msg{Op: protocol.OpAcceptCall, CallID: "inv-ac"}, protocol.InvalidCallID},
+		{protocol.Msg{Op: protocol.OpCancelCallMoreParty, CallID: "inv-ac"}, protocol.InvalidCallID},
+		{protocol.Msg{Op: protocol.OpCancelSend, Task: "xfer-ab"}, protocol.TransIDInvalid},
+		{protocol.Msg{Op: protocol.OpSendBegin, Task: "x2", To: "bob", Kind: protocol.KindFile, Total: 1}, protocol.SendDataTargetInvalid},
+		// The same task ID as ent1's live transfer, towards a user of its own: no clash.
+		{protocol.Msg{Op: protocol.OpSendBegin, Task: "xfer-ab", To: "mallory", Kind: protocol.KindBuffer, Total: 1}, protocol.NoErr},
+	} {
+		if code := x.code(tc.m); code != tc.want {
+			t.Errorf("ent2 %s %s%s: %d, want %d", tc.m.Op, tc.m.CallID, tc.m.Task, code, tc.want)
+		}
+	}
+	x.sendBin(protocol.Header{Type: protocol.FrameCmd, Task: "x3", Peer: "bob"}, []byte("x"))
+	if m := x.expect(protocol.PushSendRslt, func(m *protocol.Msg) bool { return m.Task == "x3" }); m.Code != protocol.SendDataTargetInvalid {
+		t.Errorf("ent2 sendCmd to bob: %d, want 1102", m.Code)
+	}
+	// Frames aimed at ent1's transfer and command: ignored.
+	x.sendBin(protocol.Header{Type: protocol.FrameChunk, Task: "xfer-ab"}, []byte("0123456789"))
+	x.oneway(protocol.Msg{Op: protocol.OpCmdAck, Task: "cmd-ab"})
+	x.oneway(protocol.Msg{Op: protocol.OpXferAck, Task: "xfer-ab", N: 10})
+	x.oneway(protocol.Msg{Op: protocol.OpXferFail, Task: "xfer-ab", Code: 1})
+	x.sync()
+	x2.sync()
+
+	// ent1 noticed nothing: no push reached alice, bob got no chunk, and
+	// the call, the invitation, the command and the transfer are intact.
+	a.sync()
+	if got := a.pushesSince(before, func(*protocol.Msg) bool { return true }); len(got) != 0 {
+		t.Errorf("alice got pushes from the attack: %v", got)
+	}
+	if n := b.binCount(); n != 1 {
+		t.Errorf("bob got %d binary frames, want only alice's command", n)
+	}
+	if n := x.count(protocol.PushUserStatus, func(m *protocol.Msg) bool { return m.User.UserID == "bob" || m.User.UserID == "carol" }); n != 0 {
+		t.Errorf("ent2 saw %d ent1 status pushes", n)
+	}
+	b.oneway(protocol.Msg{Op: protocol.OpCmdAck, Task: "cmd-ab"})
+	if m := a.expect(protocol.PushSendRslt, func(m *protocol.Msg) bool { return m.Task == "cmd-ab" }); m.Code != 0 {
+		t.Errorf("alice's command: %d", m.Code)
+	}
+	a.sendBin(protocol.Header{Type: protocol.FrameChunk, Task: "xfer-ab"}, []byte("abcdefghij"))
+	if h, p := b.expectBin(); h.Task != "xfer-ab" || string(p) != "abcdefghij" {
+		t.Errorf("bob got %+v %q", h, p)
+	}
+	if code := c.code(protocol.Msg{Op: protocol.OpAcceptCall, CallID: "inv-ac"}); code != 0 {
+		t.Errorf("carol accepts the invitation: %d", code)
+	}
+	if code := b.code(protocol.Msg{Op: protocol.OpHungupCall, CallID: "call-ab"}); code != 0 {
+		t.Errorf("bob hangs up: %d", code)
+	}
+	a.expect(protocol.PushCallHungup, nil)
+}
