@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every Go fuzz target for FUZZTIME each (default 30s) and prints one
+# line per target: its executions, new corpus entries and result. Inputs
+# that crash are saved by go test under the package's testdata/fuzz, where
+# `make test` replays them from then on.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+FUZZTIME=${FUZZTIME:-30s}
+targets=(
+  "./protocol FuzzParseHeader"
+  "./protocol FuzzDecode"
+  "./core FuzzServerFrames"
+  "./server FuzzServerInput"
+  "./server FuzzServerOps"
+)
+fail=0
+for t in "${targets[@]}"; do
+  set -- $t
+  log=$(mktemp)
+  if go test -run '^$' -fuzz "^$2\$" -fuzztime "$FUZZTIME" "$1" >"$log" 2>&1; then res=ok; else res=FAIL; fail=1; fi
+  last=$(grep -E '^fuzz: elapsed' "$log" | tail -1)
+  printf '%-5s %-10s %-18s %s\n' "$res" "$1" "$2" "${last#fuzz: }"
+  [ "$res" = ok ] || tail -30 "$log"
+  rm -f "$log"
+done
+exit $fail
