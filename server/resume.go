@@ -1,6 +1,8 @@
 package server
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"time"
 
@@ -186,27 +188,40 @@ func (c *conn) handleResume(m *protocol.Msg) {
 	s.log.Info("session resumed")
 }
 
+// tokenKey is the sessions map key of a resume token: its SHA-256. The
+// token is a secret; a map lookup compares keys with early exit, so the
+// map holds hashes, and the timing of a lookup tells nothing useful about a
+// live token. The token found is then compared in constant time.
+func tokenKey(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return string(h[:])
+}
+
 // sessionByToken returns the live session with that resume token, or nil.
 func (srv *Server) sessionByToken(token string) *session {
 	if token == "" {
 		return nil
 	}
 	srv.tokMu.Lock()
-	defer srv.tokMu.Unlock()
-	return srv.sessions[token]
+	s := srv.sessions[tokenKey(token)]
+	srv.tokMu.Unlock()
+	if s == nil || subtle.ConstantTimeCompare([]byte(s.token), []byte(token)) != 1 {
+		return nil
+	}
+	return s
 }
 
 // registerToken makes s resumable by its token. Takes tokMu (the innermost lock).
 func (srv *Server) registerToken(s *session) {
 	srv.tokMu.Lock()
-	srv.sessions[s.token] = s
+	srv.sessions[tokenKey(s.token)] = s
 	srv.tokMu.Unlock()
 }
 
 // forgetToken unregisters an ended session's token. Takes tokMu.
 func (srv *Server) forgetToken(token string) {
 	srv.tokMu.Lock()
-	delete(srv.sessions, token)
+	delete(srv.sessions, tokenKey(token))
 	srv.tokMu.Unlock()
 }
 

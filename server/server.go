@@ -16,6 +16,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -49,6 +50,23 @@ type Config struct {
 	Chunk       int           // largest FrameChunk payload. Default 128 KiB
 	Window      int64         // flow-control window per transfer, ≥ Chunk. Default 1 MiB
 	Logger      *slog.Logger  // nil discards logs
+
+	// Security (security.go, authhook.go, throttle.go; docs/protocol.md).
+	// TLSCert and TLSKey are PEM files of the certificate chain and its
+	// key, both or neither: with them the server serves wss:// only.
+	TLSCert, TLSKey string
+	// AuthWebhook is the URL of the customer's privAuthCode verification
+	// service ("" = none: a login with privAuthCode gets 15).
+	AuthWebhook        string
+	AuthWebhookTimeout time.Duration // one verification, slot wait included. Default 3s
+	AuthWebhookConc    int           // verifications in flight at most. Default 32
+	// LoginFailIP / LoginFailAcnt failed logins within LoginFailWindow
+	// refuse the address / account for LoginBlock (negative: no limit).
+	LoginFailWindow time.Duration // default 1m
+	LoginFailIP     int           // default 10
+	LoginFailAcnt   int           // default 30
+	LoginBlock      time.Duration // default 1m
+	ThrottleKeys    int           // addresses and accounts remembered, each. Default 10000
 }
 
 // Defaults.
@@ -120,7 +138,7 @@ func (c *Config) setDefaults() error {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return nil
+	return c.setSecurityDefaults()
 }
 
 // Server is one signaling server. Create it with New, then Start; Close ends it.
@@ -137,6 +155,10 @@ type Server struct {
 
 	authKey []byte // random per process: keys the login cache HMAC
 
+	tlsConf                  *tls.Config // nil: plain ws://
+	hook                     *authHook   // nil: no privAuthCode verification
+	ipThrottle, acntThrottle *throttle
+
 	// authMu guards authCache: account → HMAC(authKey, name, md5) of the
 	// password last verified the slow way; and authGen, bumped by every
 	// account change so a verification that raced with one is not cached.
@@ -147,7 +169,7 @@ type Server struct {
 	boot string // random per process: tells clients a restarted server from an expired session
 
 	tokMu    sync.Mutex          // guards sessions; innermost lock
-	sessions map[string]*session // live sessions by resume token
+	sessions map[string]*session // live sessions by tokenKey(resume token)
 	closing  atomic.Bool         // Close has begun: lost connections end their sessions at once
 
 	mu          sync.Mutex // guards the fields below
@@ -195,6 +217,10 @@ func New(cfg Config) (*Server, error) {
 		st.close()
 		return nil, err
 	}
+	if err := s.initSecurity(); err != nil {
+		st.close()
+		return nil, err
+	}
 	payload := max(cfg.Chunk, protocol.MaxCmdBytes)
 	s.readLimit = int64(max(protocol.MaxTextFrame, protocol.HeaderLen+2*protocol.MaxIDLen+payload))
 	s.upgrader = websocket.Upgrader{
@@ -222,6 +248,9 @@ func (s *Server) Start() error {
 	if err != nil {
 		return fmt.Errorf("server: listen: %w", err)
 	}
+	if s.tlsConf != nil {
+		ln = tls.NewListener(ln, s.tlsConf)
+	}
 	if s.cfg.AddrFile != "" {
 		if err := writeFileAtomic(s.cfg.AddrFile, []byte(ln.Addr().String()+"\n")); err != nil {
 			ln.Close()
@@ -231,7 +260,7 @@ func (s *Server) Start() error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ws", s.serveWS)
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
-		io.WriteString(w, "crvideosrv: connect a crvideomgr client to ws://"+ln.Addr().String()+"/ws\n")
+		io.WriteString(w, "crvideosrv: connect a crvideomgr client to "+s.scheme()+"://"+ln.Addr().String()+"/ws\n")
 	})
 	s.ln = ln
 	s.httpSrv = &http.Server{
@@ -246,7 +275,7 @@ func (s *Server) Start() error {
 			s.log.Error("http serve", "err", err)
 		}
 	}()
-	s.log.Info("listening", "addr", ln.Addr().String(), "data", s.cfg.DataDir)
+	s.log.Info("listening", "addr", ln.Addr().String(), "scheme", s.scheme(), "data", s.cfg.DataDir)
 	return nil
 }
 
@@ -277,6 +306,7 @@ func (s *Server) Addr() string {
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.closing.Store(true)
+		s.closeSecurity()
 		s.mu.Lock()
 		s.closed = true
 		hs := s.httpSrv

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -108,7 +107,8 @@ func validName(v string) bool {
 
 // handleLogin checks a login request and, on success, registers the session
 // (kicking an older session of the same usrID). Reader goroutine, no lock
-// held; the password check may take tens of milliseconds.
+// held; the password check may take tens of milliseconds, the verification
+// service up to AuthWebhookTimeout.
 func (c *conn) handleLogin(m *protocol.Msg) {
 	switch {
 	case m.Ver != protocol.Version:
@@ -117,26 +117,17 @@ func (c *conn) handleLogin(m *protocol.Msg) {
 	case !validName(m.Nick) || !validName(m.Priv):
 		c.reply(m.ID, protocol.ParamErr, nil)
 		return
-	case m.Auth != "":
+	case m.Auth != "" && c.srv.hook == nil:
 		c.reply(m.ID, protocol.CustomAuthNotSupport, nil)
-		return
-	case m.Acnt == "" || m.Pswd == "":
-		c.reply(m.ID, protocol.AcntPswdErr, nil)
-		return
-	}
-	if err := c.srv.checkAccount(m.Acnt, m.Pswd); err != nil {
-		code := protocol.AcntPswdErr
-		if !errors.Is(err, ErrNoAccount) && !errors.Is(err, ErrWrongPassword) {
-			c.log.Error("login: store", "err", err)
-			code = protocol.ServerException
-		}
-		c.log.Info("login failed", "acnt", m.Acnt, "code", code)
-		c.reply(m.ID, code, nil)
 		return
 	}
 	usrID := m.Priv
 	if usrID == "" {
 		usrID = "u-" + uuid.NewString()
+	}
+	if code := c.authenticate(m, usrID); code != protocol.NoErr {
+		c.reply(m.ID, code, nil)
+		return
 	}
 	e := c.srv.enterprise(m.Acnt)
 	s := &session{
