@@ -6,7 +6,7 @@ BUILD    := build
 DATA     ?= var/data
 LISTEN   ?= 127.0.0.1:2727
 
-.PHONY: all server run test test-go vet clean lib generate check-gen test-c test-header test-install demo install FORCE
+.PHONY: all server run test test-go vet clean lib generate check-gen test-c test-header test-install demo install bench FORCE
 
 all: check-gen server lib
 
@@ -137,3 +137,16 @@ test-install: server
 	LD_LIBRARY_PATH=$(BUILD)/prefix/lib tests/run-c.sh sh -c '$(BUILD)/minimal "$$CRV_ADDR" "$$CRV_ACNT" "$$CRV_PSWD" installed-user' \
 	  | grep -q 'logged in as installed-user'
 	@echo "[ ok ] install: soname $(LIB_SONAME), pkg-config crvideomgr $(LIB_VERSION), minimal.c built and logged in"
+
+# bench: the short benchmark run (docs/BENCHMARKS.md): the load generator
+# against a crvideosrv subprocess with the floors measured in the same run,
+# then the C boundary benchmark. Reports go to build/bench/.
+$(BUILD)/tests/cbench: tests/bench/cbench.c include/crvideomgr.h $(BUILD)/libcrvideomgr.so
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -Iinclude -o $@ $< $(TEST_LDLIBS)
+
+bench: server lib $(BUILD)/tests/cbench
+	$(GO) build -o $(BUILD)/crvideobench ./cmd/crvideobench
+	@mkdir -p $(BUILD)/bench
+	$(BUILD)/crvideobench -short -spawn $(BUILD)/crvideosrv -json $(BUILD)/bench/report.json | tee $(BUILD)/bench/report.txt
+	$(BUILD)/tests/cbench | tee $(BUILD)/bench/cbench.txt

@@ -116,7 +116,7 @@ func (u *user) login() {
 // many failed.
 func loginAll(ctx context.Context, users []*user, conc int) (failed int, err error) {
 	sem := make(chan struct{}, conc)
-	var bad atomic.Int64
+	var bad, lastCode atomic.Int64
 	var wg sync.WaitGroup
 	for _, u := range users {
 		select {
@@ -134,15 +134,17 @@ func loginAll(ctx context.Context, users []*user, conc int) (failed int, err err
 			case code := <-u.loginDone:
 				if code != 0 {
 					bad.Add(1)
+					lastCode.Store(int64(code))
 				}
 			case <-time.After(30 * time.Second):
 				bad.Add(1)
+				lastCode.Store(-1)
 			}
 		}()
 	}
 	wg.Wait()
-	if n := bad.Load(); n == int64(len(users)) && n > 0 {
-		return int(n), fmt.Errorf("all %d logins failed", n)
+	if n := bad.Load(); n > 0 {
+		return int(n), fmt.Errorf("%d of %d logins failed, last code %d (-1: no answer in 30 s)", n, len(users), lastCode.Load())
 	}
 	return int(bad.Load()), nil
 }

@@ -58,8 +58,12 @@ func (b *bench) hold(ctx context.Context, target, addr string, pid, n int) (*Res
 		} else {
 			f := newFleet(addr, b.cfg.Acnt, b.cfg.Pswd, fmt.Sprintf("i%d-", b.fleets.Add(1)), b.tmp, b.cfg.Src, 150)
 			f.add(n)
-			failed, _ = loginAll(ctx, f.users, 200)
+			var lerr error
+			failed, lerr = loginAll(ctx, f.users, 200)
 			ok, stop = n-failed, f.closeAll
+			if lerr != nil {
+				fmt.Fprintln(b.log, "  idle:", lerr)
+			}
 		}
 	}
 	connect := time.Since(t0)
@@ -99,7 +103,7 @@ func (b *bench) wlLogin(ctx context.Context) error {
 	users := f.add(n)
 	sched := make([]atomic.Int64, n)
 	h := &hist{}
-	var ok, bad atomic.Int64
+	var ok, bad, lastCode atomic.Int64
 	f.setHandler(func(u *user, ev evKind, id string, code int, s string) {
 		switch ev {
 		case evLogin:
@@ -107,6 +111,7 @@ func (b *bench) wlLogin(ctx context.Context) error {
 			ok.Add(1)
 		case evLoginFail:
 			bad.Add(1)
+			lastCode.Store(int64(code))
 		}
 	})
 	start := now()
@@ -119,6 +124,9 @@ func (b *bench) wlLogin(ctx context.Context) error {
 	r := b.add(&Result{Name: "login-storm", What: fmt.Sprintf("login storm: %d new connections + logins, open loop at %.0f/s", n, b.cfg.LoginRate),
 		Value: float64(ok.Load()) / el.Seconds(), Unit: "logins/s", Better: "higher", Users: n, Offered: b.cfg.LoginRate, Seconds: el.Seconds(),
 		Count: ok.Load(), Failed: bad.Load(), Unfinished: issued - ok.Load() - bad.Load(), Rate: float64(ok.Load()) / el.Seconds(), Lat: h.summary()})
+	if bad.Load() > 0 {
+		r.Note = fmt.Sprintf("last loginFail code %d", lastCode.Load())
+	}
 	b.rep.compare(r, "floor-ws-connect")
 	return nil
 }
