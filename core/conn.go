@@ -76,15 +76,15 @@ func dialAny(ctx context.Context, addrList string, tlsConf *tls.Config,
 		if err != nil {
 			continue
 		}
-		d := websocket.Dialer{HandshakeTimeout: dialTimeout, TLSClientConfig: tlsConf, NetDialContext: netDial}
+		d := websocket.Dialer{HandshakeTimeout: dialTimeout, NetDialContext: netDial,
+			NetDialTLSContext: tlsDialer(tlsConf, netDial)}
 		dctx, cancel := context.WithTimeout(ctx, dialTimeout)
-		ws, _, err := d.DialContext(dctx, u, nil)
+		ws, resp, err := d.DialContext(dctx, u, nil)
 		cancel()
 		if err == nil {
 			return ws, 0
 		}
-		var certErr *tls.CertificateVerificationError
-		if errors.As(err, &certErr) {
+		if errors.Is(err, errTLS) || plainToTLS(resp) {
 			code = protocol.SSLErr
 		}
 		if ctx.Err() != nil {

@@ -37,7 +37,7 @@ type Config struct {
 	// block or call into the Mgr (signal an fd or a channel and return).
 	OnPending func()
 	// TLSConfig is used for wss:// addresses; nil verifies against the
-	// system roots.
+	// system roots. SetTLSConfig replaces it.
 	TLSConfig *tls.Config
 	// NetDial, when set, opens the TCP connections to the server instead
 	// of the default dialer (for example a net.Dialer with a LocalAddr, as
@@ -65,6 +65,7 @@ type Mgr struct {
 	mu     sync.Mutex // guards everything below and every session's state
 	closed bool
 	addr   string
+	tls    *tls.Config // for wss://; nil: system roots
 	state  int
 	sess   *session // current session; nil when idle
 }
@@ -86,6 +87,7 @@ func New(cfg Config) *Mgr {
 		cfg:     cfg,
 		log:     log,
 		tempDir: dir,
+		tls:     cfg.TLSConfig,
 		d:       newDispatcher(cfg.Callback, cfg.ManualDispatch, cfg.OnPending),
 	}
 }
@@ -95,6 +97,15 @@ func New(cfg Config) *Mgr {
 func (m *Mgr) SetServerAddr(addr string) {
 	m.mu.Lock()
 	m.addr = addr
+	m.mu.Unlock()
+}
+
+// SetTLSConfig sets the TLS settings of wss:// addresses (nil: verify
+// against the system roots), used from the next Login on: its dials and
+// reconnects. The Mgr keeps c; do not change it afterwards.
+func (m *Mgr) SetTLSConfig(c *tls.Config) {
+	m.mu.Lock()
+	m.tls = c
 	m.mu.Unlock()
 }
 
@@ -166,6 +177,7 @@ func (m *Mgr) Login(authAcnt, authPswd, nickName, privAcnt, privAuthCode, cookie
 	req := &protocol.Msg{Op: protocol.OpLogin, Ver: protocol.Version, Acnt: authAcnt, Pswd: authPswd,
 		Nick: nickName, Priv: privAcnt, Auth: privAuthCode}
 	s := newSession(m, cookie, m.addr, req, cancel)
+	s.tls = m.tls
 	m.sess = s
 	m.state = stateLoggingIn
 	m.wg.Add(1)

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"math/rand/v2"
 	"slices"
@@ -23,6 +24,7 @@ type session struct {
 	loginCookie string
 	loginReq    *protocol.Msg      // the credentials, to log in again after a server restart
 	addr        string             // server address list at Login
+	tls         *tls.Config        // TLS settings at Login
 	cancel      context.CancelFunc // aborts dialing
 
 	c         *conn // current connection; nil while reconnecting
@@ -153,7 +155,7 @@ func failAll(pend map[uint64]*pendingReq, code int) {
 // run dials the server and logs in. Runs in its own goroutine.
 func (s *session) run(ctx context.Context) {
 	m := s.m
-	ws, code := dialAny(ctx, s.addr, m.cfg.TLSConfig, m.cfg.NetDial)
+	ws, code := dialAny(ctx, s.addr, s.tls, m.cfg.NetDial)
 	m.mu.Lock()
 	if s.ended {
 		m.mu.Unlock()
@@ -341,7 +343,7 @@ func (s *session) reconnect(deadline time.Time) {
 		if ended {
 			return
 		}
-		ws, code := dialAny(ctx, s.addr, m.cfg.TLSConfig, m.cfg.NetDial)
+		ws, code := dialAny(ctx, s.addr, s.tls, m.cfg.NetDial)
 		if ws != nil && s.resumeOn(ws) {
 			return
 		}

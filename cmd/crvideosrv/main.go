@@ -2,6 +2,8 @@
 //
 //	crvideosrv [-listen 127.0.0.1:2727] [-data DIR] [-ring-timeout 30s] [-ping-timeout 10s]
 //	           [-resume-grace 30s] [-addr-file FILE] [-public-url URL] [-max-buffer N] [-max-file N]
+//	           [-tls-cert FILE -tls-key FILE] [-auth-webhook URL] [-auth-webhook-timeout 3s]
+//	           [-login-fail-window 1m] [-login-fail-ip 10] [-login-fail-acnt 30] [-login-block 1m]
 //	crvideosrv account add    -data DIR NAME PASSWORD
 //	crvideosrv account list   -data DIR
 //	crvideosrv account remove -data DIR NAME
@@ -43,6 +45,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "base `URL` of meetings' pubMeetUrl (the meeting ID is appended)")
 	fs.Int64Var(&cfg.MaxBuffer, "max-buffer", server.DefaultMaxBuffer, "largest sendBuffer in `bytes`")
 	fs.Int64Var(&cfg.MaxFile, "max-file", server.DefaultMaxFile, "largest sendFile in `bytes`")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM `file` of the TLS certificate chain; with -tls-key the server serves wss:// only")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM `file` of the TLS private key")
+	fs.StringVar(&cfg.AuthWebhook, "auth-webhook", "", "`URL` of the service that verifies privAuthCode (POST JSON; see docs/protocol.md)")
+	fs.DurationVar(&cfg.AuthWebhookTimeout, "auth-webhook-timeout", server.DefaultAuthWebhookTimeout, "a verification not answered in this time fails the login with 16")
+	fs.DurationVar(&cfg.LoginFailWindow, "login-fail-window", server.DefaultLoginFailWindow, "failed logins are counted over this window")
+	fs.IntVar(&cfg.LoginFailIP, "login-fail-ip", server.DefaultLoginFailIP, "failed logins from one address within the window that block it (-1: no limit)")
+	fs.IntVar(&cfg.LoginFailAcnt, "login-fail-acnt", server.DefaultLoginFailAcnt, "failed logins of one account within the window that block it (-1: no limit)")
+	fs.DurationVar(&cfg.LoginBlock, "login-block", server.DefaultLoginBlock, "how long a blocked address or account is refused (code 8)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

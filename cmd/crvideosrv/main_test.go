@@ -48,6 +48,27 @@ func TestAccountCommands(t *testing.T) {
 	}
 }
 
+// TestSecurityFlagsChecked: a TLS certificate without its key, an
+// unreadable one and a webhook that is not an http(s) URL stop the server
+// at start (exit 1, the reason on stderr).
+func TestSecurityFlagsChecked(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-tls-cert", filepath.Join(dir, "c.pem")}, "both"},
+		{[]string{"-tls-key", filepath.Join(dir, "k.pem")}, "both"},
+		{[]string{"-tls-cert", filepath.Join(dir, "c.pem"), "-tls-key", filepath.Join(dir, "k.pem")}, "TLS certificate"},
+		{[]string{"-auth-webhook", "ftp://example.com/x"}, "auth webhook"},
+	} {
+		args := append([]string{"-listen", "127.0.0.1:0", "-data", filepath.Join(dir, "data")}, tc.args...)
+		if code, _, errs := runCmd(args...); code != 1 || !strings.Contains(errs, tc.want) {
+			t.Errorf("%q: exit %d, stderr %q; want 1 and %q", tc.args, code, errs, tc.want)
+		}
+	}
+}
+
 // TestSignalShutdown builds the command, starts it on port 0 and stops it
 // with SIGTERM: exit status 0 and the store released.
 func TestSignalShutdown(t *testing.T) {
