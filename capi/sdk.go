@@ -43,7 +43,8 @@ type instance struct {
 	synth       []func(core.Callback)
 }
 
-// Process-wide state. gmu guards cur and srvAddr; the settings survive uninit.
+// Process-wide state. gmu guards cur, srvAddr and trustedTLS (tls.go); the
+// settings survive uninit.
 var (
 	gmu      sync.Mutex
 	cur      *instance
@@ -236,6 +237,7 @@ func crvideo_init(sdkDatSavePath *C.char) (ret C.int) {
 		Logger:         logger(),
 		ManualDispatch: true,
 		OnPending:      in.onPending,
+		TLSConfig:      trustedTLS,
 	})
 	in.m.SetServerAddr(srvAddr)
 	cur = in

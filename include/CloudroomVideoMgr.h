@@ -41,6 +41,8 @@ public:
     void uninit() { crvideo_uninit(); }
     /** setServerAddr sets the server address list; see crvideo_setServerAddr. */
     void setServerAddr(const std::string &serverAddr) { crvideo_setServerAddr(serverAddr.c_str()); }
+    /** setTrustedCA trusts the CAs of a PEM file for wss:// ("" restores the system roots); see crvideo_setTrustedCA. */
+    int setTrustedCA(const std::string &pemFile) { return crvideo_setTrustedCA(pemFile.c_str()); }
     /** setPollMode switches between thread mode and poll mode; see crvideo_setPollMode. */
     int setPollMode(bool on) { return crvideo_setPollMode(on ? 1 : 0); }
     /** poll runs pending callbacks in poll mode; see crvideo_poll. */

@@ -51,8 +51,9 @@
  * There is no session and no thread to deliver callbacks, so the crvideomgr_ functions
  * do nothing, call no callback, and those that return an ID return NULL. The refusal
  * is written to the log of the last crvideo_init, if any, and crvideo_poll returns
- * -CRVIDEOSDK_NOT_INIT. crvideo_setCallbacks, crvideo_setServerAddr and
- * crvideo_setPollMode work at any time and their settings survive crvideo_uninit.
+ * -CRVIDEOSDK_NOT_INIT. crvideo_setCallbacks, crvideo_setServerAddr,
+ * crvideo_setTrustedCA and crvideo_setPollMode work at any time and their settings
+ * survive crvideo_uninit.
  *
  * ERRORS INSIDE THE LIBRARY
  *
@@ -465,6 +466,21 @@ CRVIDEO_API void crvideo_uninit(void);
 CRVIDEO_API void crvideo_setServerAddr(const char *serverAddr);
 
 /**
+ * crvideo_setTrustedCA makes wss:// connections trust exactly the CA certificates in
+ * the PEM file pemFile (one or more "BEGIN CERTIFICATE" blocks), instead of the
+ * system's root certificates: for a server whose certificate your own CA issued.
+ * Certificates are always verified, the host name included. NULL or "" restores the
+ * system roots. The file is read during the call; the setting applies from the next
+ * crvideomgr_login on and is kept across crvideo_uninit. A certificate that does not
+ * verify makes login fail with CRVIDEOSDK_SSL_ERR.
+ *
+ * Returns CRVIDEOSDK_NOERR; CRVIDEOSDK_PARAM_ERR when the file cannot be read or holds
+ * no PEM certificate (the previous setting is then kept). May be called at any time,
+ * before crvideo_init too, from any thread, from a callback.
+ */
+CRVIDEO_API int crvideo_setTrustedCA(const char *pemFile);
+
+/**
  * crvideo_setCallbacks registers the callbacks and the userdata passed to each. The
  * library copies the first cbsSize bytes of *cbs (pass sizeof(CRVideoMgrCallbacks) as
  * your program was compiled, so a newer library can grow the struct at its end); the
@@ -550,8 +566,10 @@ CRVIDEO_API int crvideo_pollFd(void);
  *
  * Reported by: loginSuccess(usrID, cookie) or loginFail(sdkErr, cookie):
  * CRVIDEOSDK_ANCTPSWD_ERR, CRVIDEOSDK_LOGINSTATE_ERROR (already logged in or logging in),
- * CRVIDEOSDK_NO_SERVERINFO, CRVIDEOSDK_CREATE_CONN_FAILED, CRVIDEOSDK_PARAM_ERR,
- * CRVIDEOSDK_CUSTOMAUTH_*.
+ * CRVIDEOSDK_NO_SERVERINFO, CRVIDEOSDK_CREATE_CONN_FAILED, CRVIDEOSDK_SSL_ERR (TLS
+ * handshake or certificate, see crvideo_setTrustedCA), CRVIDEOSDK_PARAM_ERR,
+ * CRVIDEOSDK_CUSTOMAUTH_* (privAuthCode verification), CRVIDEOSDK_SERVER_EXCEPTION (also:
+ * too many failed logins from this address or for this account; retry later).
  *
  * Thread-safe; may be called from any thread, also from inside a callback. String arguments
  * are copied before it returns; the result never arrives from inside this call.

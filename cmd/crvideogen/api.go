@@ -54,7 +54,9 @@ var funcs = []Func{
 			"After logout or lineOff the user may log in again without crvideo_uninit.",
 		Results: "loginSuccess(usrID, cookie) or loginFail(sdkErr, cookie): CRVIDEOSDK_ANCTPSWD_ERR, " +
 			"CRVIDEOSDK_LOGINSTATE_ERROR (already logged in or logging in), CRVIDEOSDK_NO_SERVERINFO, " +
-			"CRVIDEOSDK_CREATE_CONN_FAILED, CRVIDEOSDK_PARAM_ERR, CRVIDEOSDK_CUSTOMAUTH_*.",
+			"CRVIDEOSDK_CREATE_CONN_FAILED, CRVIDEOSDK_SSL_ERR (TLS handshake or certificate, see crvideo_setTrustedCA), " +
+			"CRVIDEOSDK_PARAM_ERR, CRVIDEOSDK_CUSTOMAUTH_* (privAuthCode verification), CRVIDEOSDK_SERVER_EXCEPTION " +
+			"(also: too many failed logins from this address or for this account; retry later).",
 		Fail: "LoginFail(code, cookie)",
 	},
 	{

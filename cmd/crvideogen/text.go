@@ -56,8 +56,9 @@ const headerIntro = `/*
  * There is no session and no thread to deliver callbacks, so the crvideomgr_ functions
  * do nothing, call no callback, and those that return an ID return NULL. The refusal
  * is written to the log of the last crvideo_init, if any, and crvideo_poll returns
- * -CRVIDEOSDK_NOT_INIT. crvideo_setCallbacks, crvideo_setServerAddr and
- * crvideo_setPollMode work at any time and their settings survive crvideo_uninit.
+ * -CRVIDEOSDK_NOT_INIT. crvideo_setCallbacks, crvideo_setServerAddr,
+ * crvideo_setTrustedCA and crvideo_setPollMode work at any time and their settings
+ * survive crvideo_uninit.
  *
  * ERRORS INSIDE THE LIBRARY
  *
@@ -163,6 +164,21 @@ CRVIDEO_API void crvideo_uninit(void);
  * from any thread, from a callback.
  */
 CRVIDEO_API void crvideo_setServerAddr(const char *serverAddr);
+
+/**
+ * crvideo_setTrustedCA makes wss:// connections trust exactly the CA certificates in
+ * the PEM file pemFile (one or more "BEGIN CERTIFICATE" blocks), instead of the
+ * system's root certificates: for a server whose certificate your own CA issued.
+ * Certificates are always verified, the host name included. NULL or "" restores the
+ * system roots. The file is read during the call; the setting applies from the next
+ * crvideomgr_login on and is kept across crvideo_uninit. A certificate that does not
+ * verify makes login fail with CRVIDEOSDK_SSL_ERR.
+ *
+ * Returns CRVIDEOSDK_NOERR; CRVIDEOSDK_PARAM_ERR when the file cannot be read or holds
+ * no PEM certificate (the previous setting is then kept). May be called at any time,
+ * before crvideo_init too, from any thread, from a callback.
+ */
+CRVIDEO_API int crvideo_setTrustedCA(const char *pemFile);
 
 /**
  * crvideo_setCallbacks registers the callbacks and the userdata passed to each. The
@@ -280,6 +296,8 @@ public:
     void uninit() { crvideo_uninit(); }
     /** setServerAddr sets the server address list; see crvideo_setServerAddr. */
     void setServerAddr(const std::string &serverAddr) { crvideo_setServerAddr(serverAddr.c_str()); }
+    /** setTrustedCA trusts the CAs of a PEM file for wss:// ("" restores the system roots); see crvideo_setTrustedCA. */
+    int setTrustedCA(const std::string &pemFile) { return crvideo_setTrustedCA(pemFile.c_str()); }
     /** setPollMode switches between thread mode and poll mode; see crvideo_setPollMode. */
     int setPollMode(bool on) { return crvideo_setPollMode(on ? 1 : 0); }
     /** poll runs pending callbacks in poll mode; see crvideo_poll. */
