@@ -49,6 +49,11 @@ type session struct {
 
 	out map[string]*outTask // tasks this user sends
 	in  map[string]*inTask  // transfers this user receives
+
+	// Pacing by limits.MaxCmds / MaxTransfers: tasks on the wire hold a
+	// slot until the server's answer ends them; the rest wait here, in order.
+	cmdsOut, xfersOut int
+	cmdWait, xferWait []*outTask
 }
 
 // Kinds of live call a session tracks, so that a server restart can end

@@ -41,6 +41,9 @@ type outTask struct {
 
 	pumping      bool
 	cancelling   bool
+	onWire       bool           // holds a pacing slot (see session.cmdsOut)
+	waitFrame    protocol.Frame // a paced sendCmd's frame, until sent
+	waitBegin    *protocol.Msg  // a paced transfer's sendBegin, until sent
 	lastProgress time.Time
 	stop         chan struct{} // closed when the task is over
 	credit       chan struct{} // signalled when acked grows
@@ -144,8 +147,67 @@ func (m *Mgr) SendCmd(targetUserID, data string) string {
 	}
 	s.out[task] = t
 	head := protocol.AppendHeader(nil, protocol.Header{Type: protocol.FrameCmd, Task: task, Peer: targetUserID})
-	_ = s.stream.Send(protocol.Frame{Binary: true, Head: head, Body: raw}, false)
+	t.waitFrame = protocol.Frame{Binary: true, Head: head, Body: raw}
+	s.cmdWait = append(s.cmdWait, t)
+	s.sendWaitingCmds()
 	return task
+}
+
+// sendWaitingCmds puts waiting sendCmds on the wire while the server's
+// MaxCmds allows. mu must be held.
+func (s *session) sendWaitingCmds() {
+	for len(s.cmdWait) > 0 && (s.limits.MaxCmds <= 0 || s.cmdsOut < s.limits.MaxCmds) {
+		t := s.cmdWait[0]
+		s.cmdWait[0] = nil
+		s.cmdWait = s.cmdWait[1:]
+		if s.out[t.id] != t {
+			continue
+		}
+		s.cmdsOut++
+		t.onWire = true
+		f := t.waitFrame
+		t.waitFrame = protocol.Frame{}
+		_ = s.stream.Send(f, false)
+	}
+}
+
+// startWaitingTransfers sends the sendBegin of waiting transfers while the
+// server's MaxTransfers allows; the requests go out from a new goroutine
+// (a request takes mu). mu must be held.
+func (s *session) startWaitingTransfers() {
+	for len(s.xferWait) > 0 && (s.limits.MaxTransfers <= 0 || s.xfersOut < s.limits.MaxTransfers) {
+		t := s.xferWait[0]
+		s.xferWait[0] = nil
+		s.xferWait = s.xferWait[1:]
+		if s.out[t.id] != t {
+			continue
+		}
+		s.xfersOut++
+		t.onWire = true
+		req := t.waitBegin
+		t.waitBegin = nil
+		s.m.wg.Add(1)
+		go func() {
+			defer s.m.wg.Done()
+			s.sendBegin(t, req)
+		}()
+	}
+}
+
+// release gives t's pacing slot back once the server has ended the task,
+// and lets the next waiting task of its kind go. mu must be held.
+func (s *session) release(t *outTask) {
+	if !t.onWire {
+		return
+	}
+	t.onWire = false
+	if t.kind == kindCmd {
+		s.cmdsOut--
+		s.sendWaitingCmds()
+	} else {
+		s.xfersOut--
+		s.startWaitingTransfers()
+	}
 }
 
 // SendBuffer sends a block of data of any size up to the server's limit,
@@ -168,9 +230,8 @@ func (m *Mgr) SendBuffer(targetUserID, data string) string {
 		m.emit(t.result(protocol.Base64CovErr))
 	default:
 		t.data, t.total = raw, int64(len(raw))
-		req := s.begin(t, targetUserID, "")
+		s.begin(t, targetUserID, "")
 		m.mu.Unlock()
-		s.sendBegin(t, req)
 		return task
 	}
 	m.mu.Unlock()
@@ -218,34 +279,32 @@ func (m *Mgr) SendFile(targetUserID, fileName string) string {
 		return task
 	}
 	t.file, t.total = f, st.Size()
-	req := s.begin(t, targetUserID, baseName(fileName))
+	s.begin(t, targetUserID, baseName(fileName))
 	m.mu.Unlock()
-	s.sendBegin(t, req)
 	return task
 }
 
-// begin registers t and returns the sendBegin request for the caller to
-// send once mu is released (a request on a closed connection answers at
-// once, and its handler takes mu). mu must be held.
-func (s *session) begin(t *outTask, to, name string) *protocol.Msg {
+// begin registers t and queues its sendBegin request, which goes out as
+// soon as the server's MaxTransfers allows. mu must be held.
+func (s *session) begin(t *outTask, to, name string) {
 	if to == "" || len(to) > protocol.MaxIDLen {
 		t.finish()
 		s.m.emit(t.result(protocol.SendDataTargetInvalid))
-		return nil
+		return
 	}
 	s.out[t.id] = t
 	kind := protocol.KindBuffer
 	if t.kind == kindFile {
 		kind = protocol.KindFile
 	}
-	return &protocol.Msg{Op: protocol.OpSendBegin, Task: t.id, To: to, Kind: kind, Total: t.total, Name: name}
+	t.waitBegin = &protocol.Msg{Op: protocol.OpSendBegin, Task: t.id, To: to, Kind: kind, Total: t.total, Name: name}
+	s.xferWait = append(s.xferWait, t)
+	s.startWaitingTransfers()
 }
 
-// sendBegin sends the request begin prepared. mu must not be held.
+// sendBegin sends a transfer's sendBegin request. mu must not be held.
 func (s *session) sendBegin(t *outTask, req *protocol.Msg) {
-	if req != nil {
-		s.request(req, func(r *protocol.Msg) { s.onBeginReply(t, r) })
-	}
+	s.request(req, func(r *protocol.Msg) { s.onBeginReply(t, r) })
 }
 
 // onBeginReply handles the server's answer to sendBegin. Runs on the reader
@@ -260,6 +319,7 @@ func (s *session) onBeginReply(t *outTask, r *protocol.Msg) {
 	if r.Code != 0 {
 		delete(s.out, t.id)
 		t.finish()
+		s.release(t) // the server did not open it
 		m.emit(t.result(r.Code))
 		return
 	}
@@ -359,7 +419,11 @@ func (s *session) abortRead(t *outTask) {
 	t.finish()
 	m.emit(t.result(protocol.FileReadErr))
 	m.mu.Unlock()
-	s.request(&protocol.Msg{Op: protocol.OpCancelSend, Task: t.id}, func(*protocol.Msg) {})
+	s.request(&protocol.Msg{Op: protocol.OpCancelSend, Task: t.id}, func(*protocol.Msg) {
+		m.mu.Lock()
+		s.release(t) // the server has dropped it
+		m.mu.Unlock()
+	})
 }
 
 // CancelSend cancels a sendBuffer or sendFile task in flight. Result:
@@ -381,8 +445,17 @@ func (m *Mgr) CancelSend(taskID string) {
 		return
 	}
 	t := s.out[taskID]
-	if t == nil || t.kind == kindCmd {
+	if t == nil || t.kind == kindCmd || t.cancelling {
 		m.emit(result(protocol.TransIDInvalid))
+		m.mu.Unlock()
+		return
+	}
+	if t.waitBegin != nil {
+		// Still waiting for a slot: the server and the receiver never
+		// heard of it.
+		delete(s.out, taskID)
+		t.finish()
+		m.emit(result(protocol.NoErr))
 		m.mu.Unlock()
 		return
 	}
@@ -394,6 +467,7 @@ func (m *Mgr) CancelSend(taskID string) {
 		if r.Code == 0 && s.out[taskID] == t {
 			delete(s.out, taskID)
 			t.finish()
+			s.release(t)
 		}
 		m.emit(result(r.Code))
 	})
@@ -407,6 +481,7 @@ func (s *session) onSendRslt(task string, code int) {
 	}
 	delete(s.out, task)
 	t.finish()
+	s.release(t)
 	if code == 0 && t.kind != kindCmd {
 		id, total := t.id, int(t.total)
 		s.m.emit(func(cb Callback) { cb.SendProgress(id, total, total, "") })
@@ -436,9 +511,12 @@ func (s *session) onXferAck(task string, n int64) {
 // failTransfers ends every task of the session: the sender side with code,
 // the receiver side with NotifyCancelSend and no data left. mu must be held.
 func (s *session) failTransfers(code int) {
+	s.cmdsOut, s.xfersOut = 0, 0
+	s.cmdWait, s.xferWait = nil, nil
 	for id, t := range s.out {
 		delete(s.out, id)
 		t.finish()
+		t.onWire = false
 		s.m.emit(t.result(code))
 	}
 	for id, t := range s.in {

@@ -229,6 +229,7 @@ type env struct {
 	addr string // the server's address, kept across restarts
 	// Set before the first start (newEnvWith) to change the defaults.
 	grace, ping time.Duration
+	mod         func(*server.Config) // if set, changes the config at every start
 }
 
 // newEnv starts a server on 127.0.0.1:0 with enterprises "demo"/"demo" and
@@ -258,8 +259,12 @@ func newEnvWith(t *testing.T, ring, grace, ping time.Duration) *env {
 
 func (e *env) start() {
 	e.t.Helper()
-	srv, err := server.New(server.Config{Listen: e.addr, DataDir: e.dir, RingTimeout: e.ring,
-		ResumeGrace: e.grace, PingTimeout: e.ping, Logger: testLogger()})
+	cfg := server.Config{Listen: e.addr, DataDir: e.dir, RingTimeout: e.ring,
+		ResumeGrace: e.grace, PingTimeout: e.ping, Logger: testLogger()}
+	if e.mod != nil {
+		e.mod(&cfg)
+	}
+	srv, err := server.New(cfg)
 	if err != nil {
 		e.t.Fatalf("server.New: %v", err)
 	}

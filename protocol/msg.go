@@ -134,6 +134,11 @@ type Limits struct {
 	Window      int64 `json:"window"`      // unacknowledged bytes allowed per transfer
 	PingTimeout int64 `json:"pingTimeout"` // milliseconds of silence after which a peer is dead
 	ResumeGrace int64 `json:"resumeGrace"` // milliseconds a lost session waits for its client to resume
+	// MaxCmds and MaxTransfers bound what one user may have in flight: sendCmds
+	// not yet acknowledged by their receivers, and buffer/file transfers.
+	// The library queues what is over them; 0 means no limit (older servers).
+	MaxCmds      int `json:"maxCmds,omitempty"`
+	MaxTransfers int `json:"maxTransfers,omitempty"`
 }
 
 // MaxTextFrame is the largest text frame either side accepts.

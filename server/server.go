@@ -49,7 +49,13 @@ type Config struct {
 	MaxFile     int64         // largest sendFile, bytes. Default 100 MiB
 	Chunk       int           // largest FrameChunk payload. Default 128 KiB
 	Window      int64         // flow-control window per transfer, ≥ Chunk. Default 1 MiB
-	Logger      *slog.Logger  // nil discards logs
+	// MaxCmds bounds a user's sendCmds awaiting their receiver's
+	// acknowledgement, MaxTransfers its buffer/file transfers in flight.
+	// Beyond them a request fails with 8 (the library queues instead, so
+	// only raw clients meet the limit). Defaults 1024 and 64.
+	MaxCmds      int
+	MaxTransfers int
+	Logger       *slog.Logger // nil discards logs
 
 	// Security (security.go, authhook.go, throttle.go; docs/protocol.md).
 	// TLSCert and TLSKey are PEM files of the certificate chain and its
@@ -71,15 +77,17 @@ type Config struct {
 
 // Defaults.
 const (
-	DefaultListen      = "127.0.0.1:2727"
-	DefaultDataDir     = "crvideo-data"
-	DefaultRingTimeout = 30 * time.Second
-	DefaultPingTimeout = 10 * time.Second
-	DefaultResumeGrace = 30 * time.Second
-	DefaultMaxBuffer   = 100 << 20
-	DefaultMaxFile     = 100 << 20
-	DefaultChunk       = 128 << 10
-	DefaultWindow      = 1 << 20
+	DefaultListen       = "127.0.0.1:2727"
+	DefaultDataDir      = "crvideo-data"
+	DefaultRingTimeout  = 30 * time.Second
+	DefaultPingTimeout  = 10 * time.Second
+	DefaultResumeGrace  = 30 * time.Second
+	DefaultMaxBuffer    = 100 << 20
+	DefaultMaxFile      = 100 << 20
+	DefaultChunk        = 128 << 10
+	DefaultWindow       = 1 << 20
+	DefaultMaxCmds      = 1024
+	DefaultMaxTransfers = 64
 )
 
 // Connection tuning, one commented block (gorilla chat example style).
@@ -131,6 +139,12 @@ func (c *Config) setDefaults() error {
 	}
 	if c.Window <= 0 {
 		c.Window = DefaultWindow
+	}
+	if c.MaxCmds <= 0 {
+		c.MaxCmds = DefaultMaxCmds
+	}
+	if c.MaxTransfers <= 0 {
+		c.MaxTransfers = DefaultMaxTransfers
 	}
 	if c.Window < int64(c.Chunk) {
 		return fmt.Errorf("server: window %d smaller than chunk %d", c.Window, c.Chunk)
@@ -205,12 +219,14 @@ func New(cfg Config) (*Server, error) {
 		enterprises:  make(map[string]*enterprise),
 		conns:        make(map[*conn]struct{}),
 		limits: protocol.Limits{
-			MaxBuffer:   cfg.MaxBuffer,
-			MaxFile:     cfg.MaxFile,
-			Chunk:       cfg.Chunk,
-			Window:      cfg.Window,
-			PingTimeout: cfg.PingTimeout.Milliseconds(),
-			ResumeGrace: cfg.ResumeGrace.Milliseconds(),
+			MaxBuffer:    cfg.MaxBuffer,
+			MaxFile:      cfg.MaxFile,
+			Chunk:        cfg.Chunk,
+			Window:       cfg.Window,
+			PingTimeout:  cfg.PingTimeout.Milliseconds(),
+			ResumeGrace:  cfg.ResumeGrace.Milliseconds(),
+			MaxCmds:      cfg.MaxCmds,
+			MaxTransfers: cfg.MaxTransfers,
 		},
 	}
 	if _, err := rand.Read(s.authKey); err != nil {

@@ -68,6 +68,7 @@ type session struct {
 	calls    map[string]*call
 	out      map[string]*transfer // transfers this session sends, by task
 	in       map[string]*transfer // transfers this session receives, by task
+	nCmds    int                  // kindCmd entries of out
 }
 
 // push numbers m as the session's next push and queues it. Non-blocking;

@@ -55,7 +55,8 @@ func TestLogin(t *testing.T) {
 	if r.Code != 0 || r.UsrID != ok.Priv {
 		t.Fatalf("login: code %d usrID %q", r.Code, r.UsrID)
 	}
-	want := protocol.Limits{MaxBuffer: DefaultMaxBuffer, MaxFile: DefaultMaxFile, Chunk: DefaultChunk, Window: DefaultWindow, PingTimeout: 3000, ResumeGrace: 50}
+	want := protocol.Limits{MaxBuffer: DefaultMaxBuffer, MaxFile: DefaultMaxFile, Chunk: DefaultChunk, Window: DefaultWindow, PingTimeout: 3000, ResumeGrace: 50,
+		MaxCmds: DefaultMaxCmds, MaxTransfers: DefaultMaxTransfers}
 	if r.Limits == nil || *r.Limits != want {
 		t.Errorf("limits %+v, want %+v", r.Limits, want)
 	}

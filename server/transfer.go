@@ -23,8 +23,20 @@ type transfer struct {
 	acked int64 // bytes the receiver has stored (xferAck)
 }
 
+// addTransfer indexes t. e.mu must be held.
+func (e *enterprise) addTransfer(t *transfer) {
+	t.from.out[t.task] = t
+	t.to.in[t.task] = t
+	if t.kind == kindCmd {
+		t.from.nCmds++
+	}
+}
+
 // dropTransfer unindexes t. e.mu must be held.
 func (e *enterprise) dropTransfer(t *transfer) {
+	if t.from.out[t.task] == t && t.kind == kindCmd {
+		t.from.nCmds--
+	}
 	delete(t.from.out, t.task)
 	delete(t.to.in, t.task)
 }
@@ -74,9 +86,12 @@ func (e *enterprise) cmdFrame(s *session, h protocol.Header, payload []byte) {
 		fail(protocol.ParamErr)
 		return
 	}
+	if s.nCmds >= e.srv.cfg.MaxCmds {
+		fail(protocol.ServerException)
+		return
+	}
 	t := &transfer{task: h.Task, kind: kindCmd, from: s, to: to, total: int64(len(payload))}
-	s.out[t.task] = t
-	to.in[t.task] = t
+	e.addTransfer(t)
 	head := protocol.AppendHeader(nil, protocol.Header{Type: protocol.FrameCmd, Task: h.Task, Peer: s.usrID})
 	to.sendCtrl(protocol.Frame{Binary: true, Head: head, Body: payload})
 }
@@ -128,9 +143,12 @@ func (e *enterprise) sendBegin(s *session, m *protocol.Msg) {
 		s.reply(m.ID, protocol.ParamErr, nil)
 		return
 	}
+	if len(s.out)-s.nCmds >= cfg.MaxTransfers {
+		s.reply(m.ID, protocol.ServerException, nil)
+		return
+	}
 	t := &transfer{task: m.Task, kind: m.Kind, from: s, to: to, total: m.Total}
-	s.out[t.task] = t
-	to.in[t.task] = t
+	e.addTransfer(t)
 	s.reply(m.ID, protocol.NoErr, &protocol.Msg{Window: cfg.Window, Chunk: cfg.Chunk})
 	to.push(&protocol.Msg{Push: protocol.PushXferBegin, Task: t.task, From: s.usrID, Kind: t.kind, Total: t.total, Name: name})
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -299,5 +300,59 @@ func TestSignalingAheadOfBulk(t *testing.T) {
 	a.sync()
 	if n := a.count(protocol.PushSendRslt, nil); n != 0 {
 		t.Errorf("transfer failed: %d", n)
+	}
+}
+
+// TestInFlightLimits: one user may have at most MaxCmds unacknowledged
+// sendCmds and MaxTransfers transfers in flight; beyond them the server
+// answers 8, and a slot frees as soon as a task ends. The login reply
+// announces both limits (the library paces itself by them).
+func TestInFlightLimits(t *testing.T) {
+	s := newTestServer(t, func(c *Config) { c.MaxCmds, c.MaxTransfers = 3, 2 })
+	a := dial(t, s, "alice")
+	r := a.req(loginMsg("ent1", "alice"))
+	if r.Code != 0 || r.Limits == nil || r.Limits.MaxCmds != 3 || r.Limits.MaxTransfers != 2 {
+		t.Fatalf("login reply %+v limits %+v", r, r.Limits)
+	}
+	b := login(t, s, "ent1", "bob")
+	for i := range 4 {
+		a.sendBin(protocol.Header{Type: protocol.FrameCmd, Task: fmt.Sprint("c", i), Peer: "bob"}, []byte("x"))
+	}
+	if m := a.expect(protocol.PushSendRslt, nil); m.Task != "c3" || m.Code != protocol.ServerException {
+		t.Fatalf("4th cmd: %+v, want 8", m)
+	}
+	for range 3 {
+		b.expectBin()
+	}
+	b.oneway(protocol.Msg{Op: protocol.OpCmdAck, Task: "c0"})
+	if m := a.expect(protocol.PushSendRslt, nil); m.Task != "c0" || m.Code != 0 {
+		t.Fatalf("c0: %+v", m)
+	}
+	a.sendBin(protocol.Header{Type: protocol.FrameCmd, Task: "c4", Peer: "bob"}, []byte("x"))
+	if h, _ := b.expectBin(); h.Task != "c4" {
+		t.Fatalf("after an ack, the next cmd is relayed: %+v", h)
+	}
+
+	begin := func(task string) int {
+		return a.code(protocol.Msg{Op: protocol.OpSendBegin, Task: task, To: "bob", Kind: protocol.KindBuffer, Total: 5})
+	}
+	if begin("x0") != 0 || begin("x1") != 0 {
+		t.Fatal("two transfers refused")
+	}
+	if code := begin("x2"); code != protocol.ServerException {
+		t.Fatalf("third transfer: %d, want 8", code)
+	}
+	// Commands in flight do not count against transfers, nor the reverse.
+	if code := a.code(protocol.Msg{Op: protocol.OpCancelSend, Task: "x0"}); code != 0 {
+		t.Fatalf("cancel: %d", code)
+	}
+	if code := begin("x3"); code != 0 {
+		t.Fatalf("after a cancel: %d", code)
+	}
+	b.oneway(protocol.Msg{Op: protocol.OpCmdAck, Task: "c1"})
+	a.expect(protocol.PushSendRslt, func(m *protocol.Msg) bool { return m.Task == "c1" && m.Code == 0 })
+	a.sendBin(protocol.Header{Type: protocol.FrameCmd, Task: "c5", Peer: "bob"}, []byte("x"))
+	if h, _ := b.expectBin(); h.Task != "c5" {
+		t.Fatalf("cmd while two transfers run: %+v", h)
 	}
 }

@@ -1,0 +1,71 @@
+package e2e
+
+import (
+	"encoding/base64"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/crvideomgr/crvideomgr/server"
+)
+
+// TestLibraryPacesToServerLimits: with a server that allows one user 2
+// unacknowledged sendCmds and 1 transfer, a burst of 60 commands and 5
+// buffers all arrive (the library queues what is over the limits instead
+// of failing it), in order; cancelling a transfer still waiting for its
+// turn answers 0 and its receiver never hears of it.
+func TestLibraryPacesToServerLimits(t *testing.T) {
+	e := &env{t: t, dir: t.TempDir(), ring: time.Second, grace: 2 * time.Second, ping: 2 * time.Second, addr: "127.0.0.1:0",
+		mod: func(c *server.Config) { c.MaxCmds, c.MaxTransfers = 2, 1 }}
+	for _, a := range []string{"demo", "other"} {
+		if err := server.AddAccount(e.dir, a, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.start()
+	t.Cleanup(func() { e.srv.Close() })
+	a := e.login("demo", "alice")
+	b := e.login("demo", "bob")
+
+	var cmds, bufs []string
+	for i := range 60 {
+		cmds = append(cmds, a.SendCmd("bob", base64.StdEncoding.EncodeToString([]byte(fmt.Sprint("c", i)))))
+	}
+	for i := range 5 {
+		bufs = append(bufs, a.SendBuffer("bob", base64.StdEncoding.EncodeToString(randBytes(200<<10, uint64(i)))))
+	}
+	cancelled := a.SendBuffer("bob", "aGVsbG8=") // behind the five: still waiting
+	a.CancelSend(cancelled)
+	if ev := a.r.wait(t, "CancelSendRlst", withS(cancelled)); ev.I[0] != 0 {
+		t.Fatalf("cancel of a waiting transfer: %v", ev)
+	}
+	for _, id := range cmds {
+		if ev := a.r.wait(t, "SendCmdRlst", withS(id)); ev.I[0] != 0 {
+			t.Fatalf("paced sendCmd: %v", ev)
+		}
+	}
+	for _, id := range bufs {
+		if ev := a.r.wait(t, "SendBufferRlst", withS(id)); ev.I[0] != 0 {
+			t.Fatalf("paced sendBuffer: %v", ev)
+		}
+	}
+	k := 0
+	for _, ev := range b.r.all() {
+		if ev.Name == "NotifyCmdData" {
+			if got, _ := base64.StdEncoding.DecodeString(ev.S[1]); string(got) != fmt.Sprint("c", k) {
+				t.Fatalf("command %d arrived as %q", k, got)
+			}
+			k++
+		}
+	}
+	if k != len(cmds) {
+		t.Fatalf("%d commands arrived, want %d", k, len(cmds))
+	}
+	waitFor(t, waitTimeout, "all buffers received", func() bool { return b.r.count("NotifyBufferData", nil) == len(bufs) })
+	if n := b.r.count("NotifyCancelSend", nil); n != 0 {
+		t.Fatalf("receiver heard of the cancelled waiting transfer: %d NotifyCancelSend", n)
+	}
+	if n := a.r.count("SendBufferRlst", withS(cancelled)); n != 0 {
+		t.Fatalf("a result for the cancelled transfer")
+	}
+}
