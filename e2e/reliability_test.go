@@ -246,3 +246,35 @@ func TestGraceRunsOut(t *testing.T) {
 		t.Fatalf("partial files left: %v", ents)
 	}
 }
+
+// TestReconnectTriesEachAddress: when the address the library logged in
+// through stops answering, it reconnects through the next address of its
+// serverAddr list and resumes there: the call stays up, a command sent
+// meanwhile arrives, and nobody sees lineOff.
+func TestReconnectTriesEachAddress(t *testing.T) {
+	e := newEnvWith(t, time.Minute, 20*time.Second, 2*time.Second)
+	px := newFaultProxy(t, e.addr)
+	a := e.loginVia(px.Addr()+";"+e.addr, "demo", "alice")
+	b := e.login("demo", "bob")
+	callID := connectedCall(t, a, b)
+	px.ln.Close() // the first address is gone for good
+	if px.cut() == 0 {
+		t.Fatal("alice did not log in through the first address")
+	}
+	task := b.SendCmd("alice", "aGk=")
+	if ev := a.r.wait(t, "NotifyCmdData", nil); ev.S[1] != "aGk=" {
+		t.Fatalf("NotifyCmdData %v", ev)
+	}
+	if ev := b.r.wait(t, "SendCmdRlst", withS(task)); ev.I[0] != 0 {
+		t.Fatalf("SendCmdRlst %v", ev)
+	}
+	a.HungupCall(callID, "bye", "")
+	if ev := b.r.wait(t, "NotifyCallHungup", withS(callID)); ev.S[1] != "bye" {
+		t.Fatalf("NotifyCallHungup %v", ev)
+	}
+	for _, c := range []*client{a, b} {
+		if ev, ok := c.r.find("LineOff", nil); ok {
+			t.Fatalf("%s got %v", c.id, ev)
+		}
+	}
+}
