@@ -101,6 +101,48 @@ static void check_one_thread(pthread_t main_thread)
 
 /* ---- api: the SDK level, no server ----------------------------------------- */
 
+/* A self-signed CA certificate (its key was not kept): crvideo_setTrustedCA only
+   parses it. */
+static const char test_ca_pem[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBhzCCAS2gAwIBAgIBATAKBggqhkjOPQQDAjAqMSgwJgYDVQQDEx9jcnZpZGVv\n"
+    "IEMgdGVzdCBDQSAobm8ga2V5IGtlcHQpMCAXDTI1MDEwMTAwMDAwMFoYDzIxMjUw\n"
+    "MTAxMDAwMDAwWjAqMSgwJgYDVQQDEx9jcnZpZGVvIEMgdGVzdCBDQSAobm8ga2V5\n"
+    "IGtlcHQpMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEuAoDKocjcuBvOKvJFy0l\n"
+    "fxUllOFYUnYozs+O65qZN5D154BDO5jvSg+0Tn6Np7PgtroLoNyX9Bj01+JigqE4\n"
+    "ZaNCMEAwDgYDVR0PAQH/BAQDAgIEMA8GA1UdEwEB/wQFMAMBAf8wHQYDVR0OBBYE\n"
+    "FIRF4QktNRSmjmp3ulJ8YEvoGJeHMAoGCCqGSM49BAMCA0gAMEUCIFrXZDTyiXFr\n"
+    "tt2TsU0cpfZ/g+bv3nHCX9R/cFEKa99MAiEAxXhMjBC4Wlv7cVUxqg7g/zPk8QNP\n"
+    "YFj9riMYKt0WUnk=\n"
+    "-----END CERTIFICATE-----\n";
+
+/* write_tmp writes text to a new file under CRV_TMP and returns its path (static). */
+static const char *write_tmp(const char *name, const char *text)
+{
+    static char path[8][600];
+    static int k;
+    char *p = path[k++ % 8];
+    snprintf(p, 600, "%s/%s-%d", getenv("CRV_TMP"), name, (int)getpid());
+    FILE *f = fopen(p, "w");
+    ASSERT(f != NULL);
+    fputs(text, f);
+    fclose(f);
+    return p;
+}
+
+/* check_trusted_ca: crvideo_setTrustedCA's return codes. Works before crvideo_init. */
+static void check_trusted_ca(void)
+{
+    ASSERT_EQ(crvideo_setTrustedCA(NULL), CRVIDEOSDK_NOERR);
+    ASSERT_EQ(crvideo_setTrustedCA(""), CRVIDEOSDK_NOERR);
+    ASSERT_EQ(crvideo_setTrustedCA("/no/such/dir/ca.pem"), CRVIDEOSDK_PARAM_ERR);
+    ASSERT_EQ(crvideo_setTrustedCA(getenv("CRV_TMP")), CRVIDEOSDK_PARAM_ERR); /* a directory */
+    ASSERT_EQ(crvideo_setTrustedCA(write_tmp("garbage.pem", "not a certificate\n")), CRVIDEOSDK_PARAM_ERR);
+    ASSERT_EQ(crvideo_setTrustedCA(write_tmp("badblock.pem",
+                  "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")), CRVIDEOSDK_PARAM_ERR);
+    ASSERT_EQ(crvideo_setTrustedCA(write_tmp("ca.pem", test_ca_pem)), CRVIDEOSDK_NOERR);
+}
+
 static void role_api(void)
 {
     /* Version and codes. */
@@ -144,6 +186,7 @@ static void role_api(void)
     ASSERT_EQ(crvideo_setCallbacks(NULL, 0, NULL), CRVIDEOSDK_NOERR);
     ASSERT_EQ(crvideo_setCallbacks(&c, sizeof c + 64, NULL), CRVIDEOSDK_NOERR); /* newer app */
     h_register();
+    check_trusted_ca(); /* leaves the test CA trusted: plain ws:// logins below are unaffected */
 
     /* CRVIDEOSDK_NOT_INIT: nothing happens, IDs are NULL, poll says -11. */
     ASSERT_EQ(crvideo_poll(0), -CRVIDEOSDK_NOT_INIT);
@@ -227,6 +270,14 @@ static void role_api(void)
     ASSERT_EQ(ev_expect("loginFail", "L3", T)->i[0], CRVIDEOSDK_ANCTPSWD_ERR);
     crvideomgr_login("no-such-enterprise", h_pswd(), "n", "api-u", "", "L4");
     ASSERT_EQ(ev_expect("loginFail", "L4", T)->i[0], CRVIDEOSDK_ANCTPSWD_ERR);
+    /* wss:// to this plain server: the TLS handshake fails. */
+    char wss[600];
+    snprintf(wss, sizeof wss, "wss://%s", h_addr());
+    crvideo_setServerAddr(wss);
+    crvideomgr_login(h_acnt(), h_pswd(), "n", "api-u", "", "L5");
+    ASSERT_EQ(ev_expect("loginFail", "L5", T)->i[0], CRVIDEOSDK_SSL_ERR);
+    crvideo_setServerAddr(h_addr());
+    ASSERT_EQ(crvideo_setTrustedCA(NULL), CRVIDEOSDK_NOERR);
 
     crvideo_uninit();
     crvideo_uninit();
