@@ -112,6 +112,7 @@ func (b *bench) startFloors(ctx context.Context) error {
 		return err
 	}
 	af := filepath.Join(b.tmp, "floor.addr")
+	os.Remove(af) // a previous relay's
 	cmd := exec.Command(exe, "-role", "floor-server", "-addr-file", af)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

@@ -16,7 +16,15 @@ import (
 func (b *bench) wlIdle(ctx context.Context) error {
 	n := b.cfg.IdleUsers
 	if b.floorPid != 0 {
+		// A fresh relay process, so that memory the earlier floors left in
+		// its heap does not hide what the idle connections take.
+		old, oldPid := b.floors, b.floorPid
+		if err := b.startFloors(ctx); err != nil {
+			return err
+		}
 		r, err := b.hold(ctx, "relay", b.floors.wsAddr, b.floorPid, n)
+		b.floors.close()
+		b.floors, b.floorPid = old, oldPid
 		if err != nil {
 			return err
 		}
