@@ -21,7 +21,7 @@ func crvideo_setTrustedCA(pemFile *C.char) (ret C.int) {
 	if path != "" {
 		var err error
 		if conf, err = core.TrustedCAConfig(path); err != nil {
-			logger().Warn("crvideo_setTrustedCA: refused (CRVIDEOSDK_PARAM_ERR)", "err", err)
+			logger().Warn("crvideo_setTrustedCA: refused (CRVIDEOSDK_PARAM_ERR)", "err", clip(err.Error()))
 			return protocol.ParamErr
 		}
 	}
@@ -31,6 +31,15 @@ func crvideo_setTrustedCA(pemFile *C.char) (ret C.int) {
 		cur.m.SetTLSConfig(conf) // under gmu: racing calls leave both settings alike
 	}
 	gmu.Unlock()
-	logger().Info("crvideo_setTrustedCA", "pemFile", path)
+	logger().Info("crvideo_setTrustedCA", "pemFile", clip(path))
 	return protocol.NoErr
+}
+
+// clip shortens a string for the log: an application may pass paths of any
+// length.
+func clip(s string) string {
+	if len(s) > 256 {
+		return s[:256] + "…"
+	}
+	return s
 }

@@ -67,21 +67,44 @@ func plainToTLS(resp *http.Response) bool {
 	return strings.Contains(strings.ToUpper(string(b)), "HTTPS")
 }
 
-// ErrBadCAFile is returned by TrustedCAConfig for a file that cannot be read
-// or holds no PEM certificate.
-var ErrBadCAFile = errors.New("core: CA file unreadable or without a PEM certificate")
+// ErrBadCAFile is returned by TrustedCAConfig for a file that is not a
+// readable regular file of at most 1 MiB holding a PEM certificate.
+var ErrBadCAFile = errors.New("core: CA file unreadable, not a regular file, over 1 MiB or without a PEM certificate")
+
+// maxCAFile bounds the CA file read (a whole system CA bundle is ~200 KiB).
+const maxCAFile = 1 << 20
 
 // TrustedCAConfig returns TLS settings that trust exactly the CA
 // certificates of a PEM file (one or more CERTIFICATE blocks), instead of the
 // system roots; verification stays on. For Config.TLSConfig or SetTLSConfig.
+// Only a regular file is read, and at most 1 MiB of it: a device such as
+// /dev/zero or a FIFO is refused rather than read without end or waited on.
 func TrustedCAConfig(pemFile string) (*tls.Config, error) {
-	data, err := os.ReadFile(pemFile)
+	fi, err := os.Stat(pemFile) // does not open, so a FIFO cannot block it
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadCAFile, err)
 	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: not a regular file", ErrBadCAFile)
+	}
+	f, err := os.Open(pemFile)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadCAFile, err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() { // replaced meanwhile
+		return nil, fmt.Errorf("%w: not a regular file", ErrBadCAFile)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxCAFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadCAFile, err)
+	}
+	if len(data) > maxCAFile {
+		return nil, fmt.Errorf("%w: over %d bytes", ErrBadCAFile, maxCAFile)
+	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(data) {
-		return nil, fmt.Errorf("%w: %s", ErrBadCAFile, pemFile)
+		return nil, fmt.Errorf("%w: no PEM certificate", ErrBadCAFile)
 	}
 	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
 }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -13,6 +14,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -285,7 +287,19 @@ func TestTrustedCAConfigRejectsBadFiles(t *testing.T) {
 	dir := t.TempDir()
 	junk := filepath.Join(dir, "junk.pem")
 	os.WriteFile(junk, []byte("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n"), 0o600)
-	for _, f := range []string{filepath.Join(dir, "missing.pem"), junk, dir} {
+	caPEM, err := os.ReadFile(newPKI(t).caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.pem") // a valid certificate after 1 MiB of blank lines
+	os.WriteFile(big, append(bytes.Repeat([]byte("\n"), 1<<20), caPEM...), 0o600)
+	// /dev/zero would be read without end, a FIFO waited on: neither is a
+	// regular file.
+	fifo := filepath.Join(dir, "fifo.pem")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{filepath.Join(dir, "missing.pem"), junk, dir, big, fifo, "/dev/zero"} {
 		if _, err := core.TrustedCAConfig(f); err == nil {
 			t.Errorf("TrustedCAConfig(%s) succeeded", f)
 		}

@@ -174,9 +174,10 @@ CRVIDEO_API void crvideo_setServerAddr(const char *serverAddr);
  * crvideomgr_login on and is kept across crvideo_uninit. A certificate that does not
  * verify makes login fail with CRVIDEOSDK_SSL_ERR.
  *
- * Returns CRVIDEOSDK_NOERR; CRVIDEOSDK_PARAM_ERR when the file cannot be read or holds
- * no PEM certificate (the previous setting is then kept). May be called at any time,
- * before crvideo_init too, from any thread, from a callback.
+ * Returns CRVIDEOSDK_NOERR; CRVIDEOSDK_PARAM_ERR when the file cannot be read, is not a
+ * regular file (a device or FIFO is refused, never read), is over 1 MiB or holds no PEM
+ * certificate (the previous setting is then kept). May be called at any time, before
+ * crvideo_init too, from any thread, from a callback.
  */
 CRVIDEO_API int crvideo_setTrustedCA(const char *pemFile);
 

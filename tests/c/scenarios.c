@@ -137,6 +137,7 @@ static void check_trusted_ca(void)
     ASSERT_EQ(crvideo_setTrustedCA(""), CRVIDEOSDK_NOERR);
     ASSERT_EQ(crvideo_setTrustedCA("/no/such/dir/ca.pem"), CRVIDEOSDK_PARAM_ERR);
     ASSERT_EQ(crvideo_setTrustedCA(getenv("CRV_TMP")), CRVIDEOSDK_PARAM_ERR); /* a directory */
+    ASSERT_EQ(crvideo_setTrustedCA("/dev/zero"), CRVIDEOSDK_PARAM_ERR); /* not read without end */
     ASSERT_EQ(crvideo_setTrustedCA(write_tmp("garbage.pem", "not a certificate\n")), CRVIDEOSDK_PARAM_ERR);
     ASSERT_EQ(crvideo_setTrustedCA(write_tmp("badblock.pem",
                   "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")), CRVIDEOSDK_PARAM_ERR);
