@@ -479,8 +479,13 @@ func (s *session) relogin(c *conn) {
 // onTick acknowledges whatever arrived since the last ack. Writer goroutine.
 func (s *session) onTick(c *conn) {
 	s.m.mu.Lock()
-	recv := s.recv
+	recv, attached := s.recv, s.c == c
 	s.m.mu.Unlock()
+	// Until a handshake has attached c, the counts may belong to another
+	// server session (a relogin after a restart has yet to reset them).
+	if !attached {
+		return
+	}
 	if n, nb, due := recv.AckDue(true); due {
 		_ = c.out.PushCtrl(protocol.Frame{Head: protocol.Encode(&protocol.Msg{Op: protocol.OpAck, N: int64(n), NB: int64(nb)})})
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -275,6 +276,64 @@ func TestReconnectTriesEachAddress(t *testing.T) {
 	for _, c := range []*client{a, b} {
 		if ev, ok := c.r.find("LineOff", nil); ok {
 			t.Fatalf("%s got %v", c.id, ev)
+		}
+	}
+}
+
+// TestServerRestartLogsInAgain: after a server restart (sessions gone) the
+// libraries log in again with the same credentials by themselves: the call
+// that was up ends with notifyCallHungup on both sides, a transfer in
+// flight fails (sender 1000, receiver notifyCancelSend, no file left), the
+// status subscription and do-not-disturb are restored, and nobody sees
+// lineOff.
+func TestServerRestartLogsInAgain(t *testing.T) {
+	e := newEnvWith(t, time.Minute, 20*time.Second, 2*time.Second)
+	a := e.login("demo", "alice")
+	b := e.login("demo", "bob")
+	a.StartUserStatusNotify("watch")
+	a.r.wait(t, "StartUserStatusNotifyRslt", nil)
+	a.SetDNDStatus(1, "dnd")
+	a.r.wait(t, "SetDNDStatusSuccess", nil)
+	callID := connectedCall(t, a, b) // DND users may call out
+	src := filepath.Join(t.TempDir(), "big.bin")
+	os.WriteFile(src, randBytes(64<<20, 3), 0o644)
+	task := b.SendFile("alice", src)
+	b.r.wait(t, "SendProgress", withS(task))
+
+	e.restart()
+	for _, c := range []*client{a, b} {
+		if ev := c.r.wait(t, "NotifyCallHungup", withS(callID)); ev.S[1] != "" {
+			t.Fatalf("%s: %v", c.id, ev)
+		}
+	}
+	if ev := b.r.wait(t, "SendFileRlst", withS(task)); ev.I[0] != protocol.SendFail {
+		t.Fatalf("SendFileRlst %v, want 1000", ev)
+	}
+	a.r.wait(t, "NotifyCancelSend", withS(task))
+	if ents, _ := os.ReadDir(a.tmp); len(ents) != 0 {
+		t.Fatalf("partial files left: %v", ents)
+	}
+	// Both are back: a newcomer sees them online, alice's subscription
+	// reports the newcomer, and alice's DND still turns calls away.
+	c := e.login("demo", "carol")
+	a.r.wait(t, "NotifyUserStatus", func(ev Ev) bool {
+		return ev.S[0] == `{"userID":"carol","userStatus":1,"DNDType":0}` && ev.S[1] == "watch"
+	})
+	n := 0
+	waitFor(t, waitTimeout, "alice and bob online again", func() bool {
+		n++
+		cookie := fmt.Sprint("st", n)
+		c.GetUserStatus(cookie)
+		ev := c.r.wait(t, "GetUserStatusSuccess", func(ev Ev) bool { return ev.S[1] == cookie })
+		return strings.Contains(ev.S[0], `"alice"`) && strings.Contains(ev.S[0], `"bob"`)
+	})
+	id := c.Call("alice", "", "", "")
+	if ev := c.r.wait(t, "CallFail", withS(id)); ev.I[0] != protocol.ErrBusy {
+		t.Fatalf("call to alice (DND) after the restart: %v, want 602", ev)
+	}
+	for _, cl := range []*client{a, b} {
+		if ev, ok := cl.r.find("LineOff", nil); ok {
+			t.Fatalf("%s got %v", cl.id, ev)
 		}
 	}
 }
