@@ -74,7 +74,7 @@ CC          ?= cc
 CXX         ?= c++
 TEST_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer -fsanitize=address -Iinclude
 TEST_LDLIBS := -L$(BUILD) -lcrvideomgr -Wl,-rpath,'$$ORIGIN/..' -lpthread
-CRVTEST_SRC := tests/c/harness.c tests/c/runner.c tests/c/scenarios.c
+CRVTEST_SRC := tests/c/harness.c tests/c/runner.c tests/c/scenarios.c tests/c/fuzz.c tests/c/kill.c
 
 $(BUILD)/tests/crvtest: $(CRVTEST_SRC) tests/c/harness.h tests/c/scenarios.h include/crvideomgr.h $(BUILD)/libcrvideomgr.so
 	@mkdir -p $(dir $@)
@@ -101,12 +101,23 @@ $(BUILD)/demo: tests/demo/demo.c include/crvideomgr.h $(BUILD)/libcrvideomgr.so
 test-c: server lib test-header test-install $(BUILD)/tests/crvtest $(BUILD)/tests/crvtest-plain $(BUILD)/tests/wrapper_test $(BUILD)/demo
 	tests/run-c.sh $(BUILD)/tests/crvtest
 	tests/run-c.sh $(BUILD)/tests/crvtest-plain cycles
+	tests/run-c.sh $(BUILD)/tests/crvtest fuzz
+	CRV_SERVER_ARGS="$(KILL_SERVER_ARGS)" tests/run-c.sh $(BUILD)/tests/crvtest killpeer freeze srvkill
 	tests/run-c.sh $(BUILD)/tests/wrapper_test
 	tests/run-c.sh python3 tests/python/test_ctypes.py
 	tests/run-c.sh tests/demo/run-demo.sh $(BUILD)/demo >$(BUILD)/demo.out 2>&1 || { cat $(BUILD)/demo.out; exit 1; }
 	@grep -q 'alice <- destroyMeetingRslt(0)' $(BUILD)/demo.out && grep -q 'bob   <- notifyCallHungup' $(BUILD)/demo.out \
 	  && echo "[ ok ] demo: alice and bob ran the whole story (make demo shows it)" \
 	  || { cat $(BUILD)/demo.out; echo "[FAIL] demo"; exit 1; }
+
+# The kill tests' server: a short ping timeout and grace (what they measure), and
+# 64 MiB files, so that a transfer is still running when its sender is killed.
+KILL_SERVER_ARGS := -ping-timeout 2s -resume-grace 3s -max-file 67108864
+
+# fuzz-c: the random-input scenario, longer (CRV_FUZZ_CALLS, default 500000;
+# CRV_FUZZ_SEED repeats a run).
+fuzz-c: server lib $(BUILD)/tests/crvtest
+	CRV_FUZZ_CALLS=$${CRV_FUZZ_CALLS:-500000} tests/run-c.sh $(BUILD)/tests/crvtest fuzz
 
 # demo: a server and two C processes, alice and bob, printing a callback trace.
 demo: server lib $(BUILD)/demo

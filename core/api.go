@@ -10,7 +10,15 @@ import (
 // SetDNDStatus sets do-not-disturb (0 off, anything else on). Result:
 // SetDNDStatusSuccess or SetDNDStatusFail.
 func (m *Mgr) SetDNDStatus(DNDStatus int, cookie string) {
+	m.mu.Lock()
+	s := m.current()
+	m.mu.Unlock()
 	m.roundTrip(&protocol.Msg{Op: protocol.OpSetDND, DND: DNDStatus}, func(r *protocol.Msg) event {
+		// Runs with mu held: the value a relogin after a server restart
+		// sets again.
+		if r.Code == 0 && s != nil {
+			s.dnd = DNDStatus
+		}
 		if r.Code != 0 {
 			return func(cb Callback) { cb.SetDNDStatusFail(r.Code, cookie) }
 		}

@@ -64,12 +64,33 @@ static int run_scenario(const scenario_t *sc, const char *self, const char *tmp)
         }
         posix_spawn_file_actions_destroy(&fa);
     }
+    /* The roles to be killed are waited for last: once the others have ended, one
+     * still alive (a stopped victim whose killer failed) is killed here and fails. */
+    int sts[8] = {0}, leftover[8] = {0};
+    for (int pass = 0; pass < 2; pass++)
+        for (int r = 0; r < sc->nroles; r++) {
+            if (pids[r] < 0 || sc->roles[r].killed != pass)
+                continue;
+            if (pass == 1 && waitpid(pids[r], &sts[r], WNOHANG) == 0) {
+                leftover[r] = 1;
+                kill(pids[r], SIGKILL);
+            }
+            if (pass == 0 || leftover[r])
+                waitpid(pids[r], &sts[r], 0);
+        }
     for (int r = 0; r < sc->nroles; r++) {
-        int st = 0;
+        int st = sts[r];
         if (pids[r] < 0)
             continue;
-        waitpid(pids[r], &st, 0);
+        if (leftover[r]) {
+            ok = 0;
+            printf("    role %s was still alive after the other roles ended: killed now\n", sc->roles[r].name);
+            print_file(out[r], "    | ");
+            continue;
+        }
         int passed = WIFEXITED(st) && WEXITSTATUS(st) == 0 && file_size(out[r]) == 0;
+        if (sc->roles[r].killed)
+            passed = WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL && file_size(out[r]) == 0;
         if (sc->expect_fail)
             passed = !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
         if (!passed) {
@@ -77,6 +98,8 @@ static int run_scenario(const scenario_t *sc, const char *self, const char *tmp)
             if (WIFSIGNALED(st))
                 printf("    role %s killed by signal %d%s\n", sc->roles[r].name, WTERMSIG(st),
                        WTERMSIG(st) == SIGALRM ? " (timeout)" : "");
+            else if (sc->roles[r].killed && !WIFSIGNALED(st))
+                printf("    role %s exited with %d, but was to be killed with SIGKILL\n", sc->roles[r].name, WEXITSTATUS(st));
             else if (WEXITSTATUS(st) == 0 && !sc->expect_fail)
                 printf("    role %s wrote to stdout/stderr:\n", sc->roles[r].name);
             else
@@ -199,7 +222,7 @@ int main(int argc, char **argv)
 
     int passed = 0, failed = 0, all = argc == 1;
     for (int k = 0; scenarios[k].name; k++) {
-        int want = all;
+        int want = all && !scenarios[k].named_only;
         for (int a = 1; a < argc; a++)
             want |= strcmp(argv[a], scenarios[k].name) == 0;
         if (!want)

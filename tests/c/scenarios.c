@@ -1304,21 +1304,30 @@ static void role_canary(void)
 }
 
 const scenario_t scenarios[] = {
-    {"api", "versions, codes, strerror, NOT_INIT, init misuse, NOT_LOGIN on every result, login errors", 1, {{"solo", role_api}}, 0, NULL},
-    {"session", "one user: login, DND, status, meetings, failing calls and transfers, logout, relogin", 1, {{"solo", role_session}}, 0, NULL},
-    {"call", "two users: accept, 601, hangup, reject, ring timeout, callee hangup, DND 602", 2, {{"a", role_call_a}, {"b", role_call_b}}, 0, NULL},
-    {"moreparty", "three users: invite rejected, cancelled, accepted and hung up", 3, {{"a", role_mp_a}, {"b", role_mp_b}, {"c", role_mp_c}}, 0, NULL},
-    {"transfer", "two users: sendCmd, 3 MiB sendBuffer, 2 MiB sendFile with progress, cancelSend, limits, logout mid-transfer", 2, {{"a", role_xfer_a}, {"b", role_xfer_b}}, 0, NULL},
-    {"kick", "same user twice: lineOff(10) to the older session, both ways", 2, {{"first", role_kick_1}, {"second", role_kick_2}}, 0, NULL},
-    {"reentrant", "logout+login, uninit, and uninit+init+login from inside callbacks", 1, {{"solo", role_reentrant}}, 0, NULL},
-    {"poll", "poll mode: callbacks on the caller's thread, pollFd, maxEvents, switching, uninit in a callback", 1, {{"solo", role_poll}}, 0, NULL},
-    {"misuse", "NULL everywhere, 16 MiB strings, wrong order, 4 threads calling while 3 race init/uninit", 1, {{"solo", role_misuse}}, 0, NULL},
-    {"fault", "injected panics: in an export -> CRVIDEOSDK_INNER_ERR or a NULL ID; in dispatch -> logged, goes on", 1, {{"solo", role_fault}}, 0, NULL},
-    {"cycles", "1,000 init/login/logout/uninit cycles: goroutines, threads, RSS and fds do not grow", 1, {{"solo", role_cycles}}, 600, NULL},
-    {NULL, NULL, 0, {{NULL, NULL}}, 0, NULL},
+    {"api", "versions, codes, strerror, NOT_INIT, init misuse, NOT_LOGIN on every result, login errors", 1, {{"solo", role_api, 0}}, 0, NULL, 0},
+    {"session", "one user: login, DND, status, meetings, failing calls and transfers, logout, relogin", 1, {{"solo", role_session, 0}}, 0, NULL, 0},
+    {"call", "two users: accept, 601, hangup, reject, ring timeout, callee hangup, DND 602", 2, {{"a", role_call_a, 0}, {"b", role_call_b, 0}}, 0, NULL, 0},
+    {"moreparty", "three users: invite rejected, cancelled, accepted and hung up", 3, {{"a", role_mp_a, 0}, {"b", role_mp_b, 0}, {"c", role_mp_c, 0}}, 0, NULL, 0},
+    {"transfer", "two users: sendCmd, 3 MiB sendBuffer, 2 MiB sendFile with progress, cancelSend, limits, logout mid-transfer", 2, {{"a", role_xfer_a, 0}, {"b", role_xfer_b, 0}}, 0, NULL, 0},
+    {"kick", "same user twice: lineOff(10) to the older session, both ways", 2, {{"first", role_kick_1, 0}, {"second", role_kick_2, 0}}, 0, NULL, 0},
+    {"reentrant", "logout+login, uninit, and uninit+init+login from inside callbacks", 1, {{"solo", role_reentrant, 0}}, 0, NULL, 0},
+    {"poll", "poll mode: callbacks on the caller's thread, pollFd, maxEvents, switching, uninit in a callback", 1, {{"solo", role_poll, 0}}, 0, NULL, 0},
+    {"misuse", "NULL everywhere, 16 MiB strings, wrong order, 4 threads calling while 3 race init/uninit", 1, {{"solo", role_misuse, 0}}, 0, NULL, 0},
+    {"fault", "injected panics: in an export -> CRVIDEOSDK_INNER_ERR or a NULL ID; in dispatch -> logged, goes on", 1, {{"solo", role_fault, 0}}, 0, NULL, 0},
+    {"cycles", "1,000 init/login/logout/uninit cycles: goroutines, threads, RSS and fds do not grow", 1, {{"solo", role_cycles, 0}}, 600, NULL, 0},
+    /* Named only (the Makefile runs them, each with a server of their own). */
+    {"fuzz", "random bytes, lengths and numbers to every function from 4 threads: before init, initialised, logged in, racing init/uninit, after uninit",
+     2, {{"me", role_fuzz, 0}, {"peer", role_fuzz_peer, 0}}, 900, NULL, 1},
+    {"killpeer", "SIGKILL of a user in a call, sending and receiving files: its peer sees hangup, 1000, cancel, offline after the grace",
+     2, {{"victim", role_killpeer_victim, 1}, {"peer", role_killpeer_peer, 0}}, 0, NULL, 1},
+    {"freeze", "a user frozen (SIGSTOP) in a call: declared dead after ping timeout + grace, then killed",
+     2, {{"victim", role_freeze_victim, 1}, {"peer", role_freeze_peer, 0}}, 0, NULL, 1},
+    {"srvkill", "SIGKILL of the server, restarted on the same port: both users log in again by themselves, calls end, no lineOff",
+     2, {{"a", role_srvkill_a, 0}, {"b", role_srvkill_b, 0}}, 0, NULL, 1},
+    {NULL, NULL, 0, {{NULL, NULL, 0}}, 0, NULL, 0},
 };
 
-const scenario_t leak_canary = {"leak-canary", "an ID never freed must be reported by the leak checker", 1, {{"solo", role_canary}}, 0, "LeakSanitizer"};
+const scenario_t leak_canary = {"leak-canary", "an ID never freed must be reported by the leak checker", 1, {{"solo", role_canary, 0}}, 0, "LeakSanitizer", 0};
 
 const scenario_t *find_scenario(const char *name)
 {
