@@ -95,20 +95,37 @@ func newSession(m *Mgr, cookie, addr string, req *protocol.Msg, cancel context.C
 // timeout or ConnectionLost when the session ends first. Never blocks and
 // never calls fn itself unless the session is already over.
 func (s *session) request(req *protocol.Msg, fn replyFunc) {
-	s.reqMu.Lock()
-	s.nextID++
-	id := s.nextID
-	req.ID = id
-	p := &pendingReq{fn: fn}
-	p.timer = time.AfterFunc(requestTimeout, func() { s.failRequest(id, protocol.NoServerRsp) })
-	s.pending[id] = p
-	s.reqMu.Unlock()
+	id := s.register(req, fn)
 	s.m.mu.Lock()
 	stream := s.stream
 	s.m.mu.Unlock()
 	if err := stream.Send(protocol.Frame{Head: protocol.Encode(req)}, false); err != nil {
 		s.failRequest(id, protocol.ConnectionLost)
 	}
+}
+
+// requestLocked is request for callers holding mu: the request is on the
+// stream, in order, when it returns; a failure to send is reported to fn
+// from another goroutine (fn takes mu).
+func (s *session) requestLocked(req *protocol.Msg, fn replyFunc) {
+	id := s.register(req, fn)
+	if err := s.stream.Send(protocol.Frame{Head: protocol.Encode(req)}, false); err != nil {
+		go s.failRequest(id, protocol.ConnectionLost)
+	}
+}
+
+// register gives req its ID and records fn as its reply handler, with the
+// request timeout running.
+func (s *session) register(req *protocol.Msg, fn replyFunc) uint64 {
+	s.reqMu.Lock()
+	defer s.reqMu.Unlock()
+	s.nextID++
+	id := s.nextID
+	req.ID = id
+	p := &pendingReq{fn: fn}
+	p.timer = time.AfterFunc(requestTimeout, func() { s.failRequest(id, protocol.NoServerRsp) })
+	s.pending[id] = p
+	return id
 }
 
 // send sends a one-way message on the session's stream. mu must be held.

@@ -172,8 +172,7 @@ func (s *session) sendWaitingCmds() {
 }
 
 // startWaitingTransfers sends the sendBegin of waiting transfers while the
-// server's MaxTransfers allows; the requests go out from a new goroutine
-// (a request takes mu). mu must be held.
+// server's MaxTransfers allows. mu must be held.
 func (s *session) startWaitingTransfers() {
 	for len(s.xferWait) > 0 && (s.limits.MaxTransfers <= 0 || s.xfersOut < s.limits.MaxTransfers) {
 		t := s.xferWait[0]
@@ -186,11 +185,9 @@ func (s *session) startWaitingTransfers() {
 		t.onWire = true
 		req := t.waitBegin
 		t.waitBegin = nil
-		s.m.wg.Add(1)
-		go func() {
-			defer s.m.wg.Done()
-			s.sendBegin(t, req)
-		}()
+		// Sent now, under mu: a CancelSend or anything else the
+		// application does next must reach the server after it.
+		s.requestLocked(req, func(r *protocol.Msg) { s.onBeginReply(t, r) })
 	}
 }
 
@@ -300,11 +297,6 @@ func (s *session) begin(t *outTask, to, name string) {
 	t.waitBegin = &protocol.Msg{Op: protocol.OpSendBegin, Task: t.id, To: to, Kind: kind, Total: t.total, Name: name}
 	s.xferWait = append(s.xferWait, t)
 	s.startWaitingTransfers()
-}
-
-// sendBegin sends a transfer's sendBegin request. mu must not be held.
-func (s *session) sendBegin(t *outTask, req *protocol.Msg) {
-	s.request(req, func(r *protocol.Msg) { s.onBeginReply(t, r) })
 }
 
 // onBeginReply handles the server's answer to sendBegin. Runs on the reader
