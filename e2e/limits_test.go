@@ -3,6 +3,8 @@ package e2e
 import (
 	"encoding/base64"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -68,4 +70,51 @@ func TestLibraryPacesToServerLimits(t *testing.T) {
 	if n := a.r.count("SendBufferRlst", withS(cancelled)); n != 0 {
 		t.Fatalf("a result for the cancelled transfer")
 	}
+}
+
+// TestCancelRightAfterSend: a cancel issued the moment sendFile/sendBuffer
+// returns reaches the server after the transfer's begin: cancelSendRlst 0,
+// no send*Rlst, and the receiver keeps nothing, every time.
+func TestCancelRightAfterSend(t *testing.T) {
+	e := newEnv(t, time.Second)
+	a := e.login("demo", "alice")
+	b := e.login("demo", "bob")
+	src := filepath.Join(t.TempDir(), "f.bin")
+	if err := os.WriteFile(src, randBytes(4<<20, 5), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var tasks []string
+	for i := range 20 {
+		var id string
+		if i%2 == 0 {
+			id = a.SendFile("bob", src)
+		} else {
+			id = a.SendBuffer("bob", base64.StdEncoding.EncodeToString(randBytes(1<<20, uint64(i))))
+		}
+		a.CancelSend(id)
+		tasks = append(tasks, id)
+	}
+	for _, id := range tasks {
+		if ev := a.r.wait(t, "CancelSendRlst", withS(id)); ev.I[0] != 0 {
+			t.Fatalf("cancel right after send: %v", ev)
+		}
+	}
+	// A command sent after everything arrives after everything: by then the
+	// server has handled every cancel.
+	cmd := a.SendCmd("bob", "aGk=")
+	a.r.wait(t, "SendCmdRlst", withS(cmd))
+	for _, id := range tasks {
+		for _, name := range []string{"SendFileRlst", "SendBufferRlst"} {
+			if ev, ok := a.r.find(name, withS(id)); ok {
+				t.Fatalf("result after a successful cancel: %v", ev)
+			}
+		}
+	}
+	if n := b.r.count("NotifyFileData", nil) + b.r.count("NotifyBufferData", nil); n != 0 {
+		t.Fatalf("receiver got %d cancelled transfers", n)
+	}
+	waitFor(t, waitTimeout, "no temp files left", func() bool {
+		ents, _ := os.ReadDir(b.tmp)
+		return len(ents) == 0
+	})
 }
