@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"io"
 	"net"
 	"net/url"
 	"strings"
@@ -28,7 +27,15 @@ const (
 	reconnectMinDelay  = 50 * time.Millisecond
 	reconnectMaxDelay  = 2 * time.Second
 	readLimitLoggedOut = 1 << 20
+	// writeBufferSize holds a whole chunk frame of the default chunk size
+	// (256 KiB, header and WebSocket framing included), so a chunk leaves
+	// in one frame and one system call rather than 64 of gorilla's default
+	// 4 KiB. Write buffers are pooled: an idle connection holds none.
+	writeBufferSize = 256<<10 + protocol.HeaderLen + 2*protocol.MaxIDLen + 16
 )
+
+// writeBufferPool is shared by every connection (same buffer size).
+var writeBufferPool = &sync.Pool{}
 
 // conn is one WebSocket connection to the server: a reader goroutine that
 // hands every frame to its session, and a writer goroutine draining a
@@ -53,6 +60,7 @@ type conn struct {
 	onClose func(c *conn)                      // once, on the reader goroutine as it exits
 
 	pingTimeout atomic.Int64 // nanoseconds
+	readLimit   atomic.Int64 // largest message accepted (as set on ws)
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -77,6 +85,7 @@ func dialAny(ctx context.Context, addrList string, tlsConf *tls.Config,
 			continue
 		}
 		d := websocket.Dialer{HandshakeTimeout: dialTimeout, NetDialContext: netDial,
+			WriteBufferSize: writeBufferSize, WriteBufferPool: writeBufferPool,
 			NetDialTLSContext: tlsDialer(tlsConf, netDial)}
 		dctx, cancel := context.WithTimeout(ctx, dialTimeout)
 		ws, resp, err := d.DialContext(dctx, u, nil)
@@ -128,6 +137,7 @@ func newConn(ws *websocket.Conn, pingTimeout time.Duration) *conn {
 		done:    make(chan struct{}),
 	}
 	c.pingTimeout.Store(int64(pingTimeout))
+	c.readLimit.Store(readLimitLoggedOut)
 	ws.SetReadLimit(readLimitLoggedOut)
 	return c
 }
@@ -165,6 +175,7 @@ func (c *conn) setLimits(l *protocol.Limits) {
 	if limit < readLimitLoggedOut {
 		limit = readLimitLoggedOut
 	}
+	c.readLimit.Store(limit)
 	c.ws.SetReadLimit(limit)
 }
 
@@ -212,16 +223,20 @@ func (c *conn) readLoop() {
 			return
 		}
 		_ = c.extendDeadline()
-		b, err := io.ReadAll(r)
+		// A pooled buffer, returned as soon as the frame is handled: the
+		// handlers copy what they keep (file writes, base64, JSON strings).
+		buf, err := protocol.ReadBuf(r, int(c.readLimit.Load()))
 		if err != nil {
 			return
 		}
 		if c.inHandshake.Load() {
 			if mt != websocket.TextMessage {
+				buf.Release()
 				continue
 			}
 			c.inHandshake.Store(false)
-			m, err := protocol.Decode(b)
+			m, err := protocol.Decode(buf.B)
+			buf.Release()
 			if err != nil || m.ID != 1 {
 				m = &protocol.Msg{ID: 1, Code: protocol.ErrData}
 			}
@@ -234,8 +249,9 @@ func (c *conn) readLoop() {
 			continue
 		}
 		if c.onFrame != nil {
-			c.onFrame(c, mt, b)
+			c.onFrame(c, mt, buf.B)
 		}
+		buf.Release()
 	}
 }
 

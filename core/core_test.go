@@ -1,6 +1,7 @@
 package core
 
 import (
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -239,4 +240,17 @@ func FuzzServerFrames(f *testing.F) {
 		m.GetMeetings("")
 		waitCond(t, "engine still answering", func() bool { _, n := cb.get(); return n > before })
 	})
+}
+
+// BenchmarkDecodeData validates and decodes a 1 MiB sendBuffer payload
+// (the sender's whole-payload pass before any chunk leaves).
+func BenchmarkDecodeData(b *testing.B) {
+	data := base64.StdEncoding.EncodeToString(make([]byte, 1<<20))
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := decodeData(data); !ok {
+			b.Fatal("bad")
+		}
+	}
 }

@@ -25,6 +25,10 @@ const (
 // progressEvery bounds sendProgress to about ten per second per task.
 const progressEvery = 100 * time.Millisecond
 
+// maxBufferPrealloc bounds the buffer allocated up front for an incoming
+// sendBuffer (the rest grows as it arrives).
+const maxBufferPrealloc = 64 << 20
+
 // outTask is a sendCmd, sendBuffer or sendFile task of this user. Its fields
 // are guarded by Mgr.mu.
 type outTask struct {
@@ -88,7 +92,8 @@ type inTask struct {
 	name     string // sanitized base name (files)
 	total    int64
 	received int64
-	staged   bool // everything received; waiting for xferDone
+	ackedN   int64 // bytes acknowledged with xferAck
+	staged   bool  // everything received; waiting for xferDone
 	file     *os.File
 	path     string
 	buf      []byte
@@ -111,7 +116,10 @@ func (t *inTask) discard() {
 // alphabet, padded, no line breaks, so the receiver re-encodes it to the very
 // same string.
 func decodeData(data string) ([]byte, bool) {
-	if strings.ContainsAny(data, "\r\n") {
+	// Two IndexByte scans (vectorised) rather than ContainsAny, which
+	// tests each byte against a set: this is on the path of every sendCmd
+	// and of whole sendBuffer payloads.
+	if strings.IndexByte(data, '\n') >= 0 || strings.IndexByte(data, '\r') >= 0 {
 		return nil, false
 	}
 	b, err := base64.StdEncoding.Strict().DecodeString(data)
@@ -572,6 +580,11 @@ func (s *session) onBinary(h protocol.Header, payload []byte) {
 				return
 			}
 		} else {
+			if t.buf == nil {
+				// One allocation for the whole buffer, not a doubling
+				// series of copies; bounded in case the total is a lie.
+				t.buf = make([]byte, 0, min(t.total, maxBufferPrealloc))
+			}
 			t.buf = append(t.buf, payload...)
 		}
 		t.received += int64(len(payload))
@@ -586,7 +599,13 @@ func (s *session) onBinary(h protocol.Header, payload []byte) {
 				t.file = nil
 			}
 		}
-		s.send(&protocol.Msg{Op: protocol.OpXferAck, Task: t.id, N: t.received})
+		// Acknowledge every quarter window (and at the end) rather than
+		// every chunk: the sender always has three quarters of its window
+		// of credit, and there are fewer control frames to send and relay.
+		if t.staged || s.limits.Window <= 0 || t.received-t.ackedN >= s.limits.Window/4 {
+			t.ackedN = t.received
+			s.send(&protocol.Msg{Op: protocol.OpXferAck, Task: t.id, N: t.received})
+		}
 	}
 }
 

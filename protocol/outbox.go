@@ -3,16 +3,24 @@ package protocol
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 )
 
 // Frame is one WebSocket message waiting to be written: Head followed by Body
 // (either may be empty). Release, when set, is called once the frame has been
 // written or dropped, so a pooled buffer can be reused.
+//
+// Shared, when set, is the reference count behind Release (see Buf.Frame):
+// a Stream then gives the copy it queues on the connection a reference of
+// its own, so the buffer is reused only once it has been both written (or
+// dropped) and acknowledged (or forgotten). Without Shared the queued copy
+// has no Release and the Stream's copy releases on acknowledgement.
 type Frame struct {
 	Binary  bool
 	Head    []byte
 	Body    []byte
 	Release func()
+	Shared  *atomic.Int32
 }
 
 // Len is the number of bytes the frame puts on the wire (payload only).

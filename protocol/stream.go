@@ -47,7 +47,8 @@ func NewStream(maxCtrlBytes int) *Stream { return &Stream{maxCtrl: maxCtrlBytes}
 
 // Send numbers f in its lane, keeps it for replay and queues it on the
 // attached connection, if any. The connection's copy has no Release: f's
-// Release runs when the peer acknowledges it or the stream closes.
+// Release runs when the peer acknowledges it or the stream closes (a Shared
+// frame's copy holds a reference of its own, see Frame).
 func (s *Stream) Send(f Frame, bulk bool) error {
 	li := LaneCtrl
 	if bulk {
@@ -68,13 +69,22 @@ func (s *Stream) Send(f Frame, bulk bool) error {
 	l.buf = append(l.buf, f)
 	l.bytes += f.Len()
 	if s.out != nil {
-		wire := f
-		wire.Release = nil
-		if s.out.push(wire, bulk) != nil {
+		if s.out.push(f.wireCopy(), bulk) != nil {
 			s.out = nil // the connection is gone; the frame waits for replay
 		}
 	}
 	return nil
+}
+
+// wireCopy is the copy of a kept frame that goes to a connection: with its
+// own reference when the frame is Shared, else without Release.
+func (f Frame) wireCopy() Frame {
+	if f.Shared != nil {
+		f.Shared.Add(1)
+	} else {
+		f.Release = nil
+	}
+	return f
 }
 
 // Ack releases the frames the peer has received: ctrl control frames and
@@ -122,8 +132,7 @@ func (s *Stream) Attach(out *Outbox, ctrl, bulk uint64) error {
 	}
 	for li := range s.lanes {
 		for _, f := range s.lanes[li].buf {
-			f.Release = nil
-			if err := out.push(f, li == LaneBulk); err != nil {
+			if err := out.push(f.wireCopy(), li == LaneBulk); err != nil {
 				return err
 			}
 		}

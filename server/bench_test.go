@@ -61,8 +61,9 @@ func BenchmarkLogin(b *testing.B) {
 }
 
 // BenchmarkRelay pushes a buffer transfer through the server between two raw
-// clients (chunk 128 KiB, window 1 MiB, the receiver acking every chunk) and
-// reports the throughput.
+// clients (DefaultChunk chunks within DefaultWindow, the receiver acking
+// every chunk with xferAck and every 4 with a stream ack, as the library
+// does) and reports the throughput and the server's allocations per chunk.
 func BenchmarkRelay(b *testing.B) {
 	dir := b.TempDir()
 	if err := AddAccount(dir, "ent1", "pw1"); err != nil {
@@ -94,6 +95,7 @@ func BenchmarkRelay(b *testing.B) {
 	const chunk = DefaultChunk
 	total := int64(b.N) * chunk
 	b.SetBytes(chunk)
+	b.ReportAllocs()
 	begin := protocol.Msg{ID: 2, Op: protocol.OpSendBegin, Task: "t", To: "rcv", Kind: protocol.KindBuffer, Total: total}
 	snd.WriteMessage(websocket.TextMessage, protocol.Encode(&begin))
 	b.ResetTimer()
@@ -103,18 +105,29 @@ func BenchmarkRelay(b *testing.B) {
 		defer close(done)
 		var got int64
 		for got < total {
-			typ, data, err := rcv.ReadMessage()
+			typ, r, err := rcv.NextReader()
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			buf, err := protocol.ReadBuf(r, 1<<20)
 			if err != nil {
 				b.Error(err)
 				return
 			}
 			if typ != websocket.BinaryMessage {
+				buf.Release()
 				continue
 			}
-			_, p, _ := protocol.ParseHeader(data)
+			_, p, _ := protocol.ParseHeader(buf.B)
 			got += int64(len(p))
+			buf.Release()
 			ack := protocol.Msg{Op: protocol.OpXferAck, Task: "t", N: got}
 			rcv.WriteMessage(websocket.TextMessage, protocol.Encode(&ack))
+			if nb := got / chunk; nb%4 == 0 || got == total {
+				sack := protocol.Msg{Op: protocol.OpAck, NB: nb}
+				rcv.WriteMessage(websocket.TextMessage, protocol.Encode(&sack))
+			}
 		}
 	}()
 	// Sender: keep within the window using the relayed xferAcks.

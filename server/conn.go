@@ -119,20 +119,30 @@ func (c *conn) readLoop() {
 		return nil
 	})
 	for {
-		typ, data, err := c.ws.ReadMessage()
+		typ, r, err := c.ws.NextReader()
+		if err != nil {
+			c.log.Debug("read ended", "err", err)
+			return
+		}
+		// A pooled buffer, held only while the message is handled (a
+		// relayed chunk takes a reference of its own): an idle connection
+		// holds none, and reading allocates nothing in steady state.
+		buf, err := protocol.ReadBuf(r, int(c.srv.readLimit))
 		if err != nil {
 			c.log.Debug("read ended", "err", err)
 			return
 		}
 		c.extendRead()
 		if c.flushClose.Load() || c.out.Closed() {
+			buf.Release()
 			continue // the session is over; drain until the writer closes
 		}
 		if c.sess != nil {
-			c.sessionFrame(c.sess, typ, data)
+			c.sessionFrame(c.sess, typ, buf)
 		} else if typ == websocket.TextMessage {
-			c.handleText(data)
+			c.handleText(buf.B)
 		}
+		buf.Release()
 	}
 }
 

@@ -50,7 +50,8 @@ func (s *session) overflow() {
 // Frames of a connection that a resume has replaced are dropped. Reader
 // goroutine; holds s.rmu so that an old and a new connection never run
 // handlers of the same session at once.
-func (c *conn) sessionFrame(s *session, typ int, data []byte) {
+func (c *conn) sessionFrame(s *session, typ int, buf *protocol.Buf) {
+	data := buf.B
 	s.rmu.Lock()
 	defer s.rmu.Unlock()
 	if !c.isCurrent(s) {
@@ -87,7 +88,7 @@ func (c *conn) sessionFrame(s *session, typ int, data []byte) {
 		case h.Type == protocol.FrameCmd:
 			s.ent.cmdFrame(s, h, payload)
 		case h.Type == protocol.FrameChunk:
-			s.ent.chunkFrame(s, h, data, payload)
+			s.ent.chunkFrame(s, h, buf, payload)
 		}
 	}
 	c.sendAck(s, false)

@@ -84,8 +84,8 @@ const (
 	DefaultResumeGrace  = 30 * time.Second
 	DefaultMaxBuffer    = 100 << 20
 	DefaultMaxFile      = 100 << 20
-	DefaultChunk        = 128 << 10
-	DefaultWindow       = 1 << 20
+	DefaultChunk        = 256 << 10
+	DefaultWindow       = 4 << 20
 	DefaultMaxCmds      = 1024
 	DefaultMaxTransfers = 64
 )

@@ -64,7 +64,7 @@ func (e *enterprise) target(s *session, usrID string) *session {
 }
 
 // cmdFrame relays a sendCmd FrameCmd to its target with the peer rewritten
-// to the source; the payload is not copied. Reader goroutine; takes e.mu.
+// to the source (one copy of the payload). Reader goroutine; takes e.mu.
 func (e *enterprise) cmdFrame(s *session, h protocol.Header, payload []byte) {
 	if !e.lockLive(s) {
 		return
@@ -92,8 +92,11 @@ func (e *enterprise) cmdFrame(s *session, h protocol.Header, payload []byte) {
 	}
 	t := &transfer{task: h.Task, kind: kindCmd, from: s, to: to, total: int64(len(payload))}
 	e.addTransfer(t)
-	head := protocol.AppendHeader(nil, protocol.Header{Type: protocol.FrameCmd, Task: h.Task, Peer: s.usrID})
-	to.sendCtrl(protocol.Frame{Binary: true, Head: head, Body: payload})
+	// One allocation of the exact size: the read buffer is not kept for a
+	// small frame that may wait long for its receiver.
+	frame := make([]byte, 0, protocol.HeaderLen+len(h.Task)+len(s.usrID)+len(payload))
+	frame = protocol.AppendHeader(frame, protocol.Header{Type: protocol.FrameCmd, Task: h.Task, Peer: s.usrID})
+	to.sendCtrl(protocol.Frame{Binary: true, Head: append(frame, payload...)})
 }
 
 // cmdAck completes a sendCmd: sendRslt 0 to its sender. Reader goroutine
@@ -154,10 +157,10 @@ func (e *enterprise) sendBegin(s *session, m *protocol.Msg) {
 }
 
 // chunkFrame checks a FrameChunk against the task's order, chunk size,
-// total and window, and forwards the very same frame to the receiver's bulk
-// queue. A violation fails the task (sendRslt 6, xferCancel). Chunks of
+// total and window, and forwards the very same frame (no copy) to the
+// receiver's bulk queue. A violation fails the task (sendRslt 6, xferCancel). Chunks of
 // unknown tasks are dropped. Reader goroutine of the sender; takes e.mu.
-func (e *enterprise) chunkFrame(s *session, h protocol.Header, frame, payload []byte) {
+func (e *enterprise) chunkFrame(s *session, h protocol.Header, buf *protocol.Buf, payload []byte) {
 	if !e.lockLive(s) {
 		return
 	}
@@ -176,7 +179,9 @@ func (e *enterprise) chunkFrame(s *session, h protocol.Header, frame, payload []
 	}
 	t.sent += n
 	// A closed outbox means the receiver is going; its session end cleans up.
-	t.to.sendBulk(protocol.Frame{Binary: true, Body: frame})
+	// The frame is relayed from the read buffer itself, which it holds
+	// until written and acknowledged.
+	t.to.sendBulk(buf.Frame(buf.B))
 }
 
 // xferAck records that the receiver stored n bytes: xferAck to the sender

@@ -290,13 +290,13 @@ func TestSignalingAheadOfBulk(t *testing.T) {
 	b := login(t, s, "ent1", "bob")
 	c := login(t, s, "ent1", "carol")
 	beginXfer(t, a, b, "big", 1<<20)
-	// b does not ack: the server holds at most the window (1 MiB) of chunks.
+	// b does not ack: the server holds at most the window of chunks.
 	for off := 0; off < 1<<20; off += DefaultChunk {
 		a.sendBin(protocol.Header{Type: protocol.FrameChunk, Task: "big", Offset: int64(off)}, make([]byte, DefaultChunk))
 	}
 	c.req(callMsg("sig", "bob"))
 	b.expect(protocol.PushCallIn, func(m *protocol.Msg) bool { return m.CallID == "sig" })
-	waitFor(t, waitTime, "all chunks", func() bool { return b.binCount() == 8 })
+	waitFor(t, waitTime, "all chunks", func() bool { return b.binCount() == 1<<20/DefaultChunk })
 	a.sync()
 	if n := a.count(protocol.PushSendRslt, nil); n != 0 {
 		t.Errorf("transfer failed: %d", n)
