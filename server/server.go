@@ -47,8 +47,8 @@ type Config struct {
 	PublicURL   string        // MeetInfo.pubMeetUrl = PublicURL + ID; "" when empty
 	MaxBuffer   int64         // largest sendBuffer, bytes. Default 100 MiB
 	MaxFile     int64         // largest sendFile, bytes. Default 100 MiB
-	Chunk       int           // largest FrameChunk payload. Default 128 KiB
-	Window      int64         // flow-control window per transfer, ≥ Chunk. Default 1 MiB
+	Chunk       int           // largest FrameChunk payload. Default 256 KiB
+	Window      int64         // flow-control window per transfer, ≥ Chunk. Default 2 MiB
 	// MaxCmds bounds a user's sendCmds awaiting their receiver's
 	// acknowledgement, MaxTransfers its buffer/file transfers in flight.
 	// Beyond them a request fails with 8 (the library queues instead, so
@@ -77,15 +77,23 @@ type Config struct {
 
 // Defaults.
 const (
-	DefaultListen       = "127.0.0.1:2727"
-	DefaultDataDir      = "crvideo-data"
-	DefaultRingTimeout  = 30 * time.Second
-	DefaultPingTimeout  = 10 * time.Second
-	DefaultResumeGrace  = 30 * time.Second
-	DefaultMaxBuffer    = 100 << 20
-	DefaultMaxFile      = 100 << 20
+	DefaultListen      = "127.0.0.1:2727"
+	DefaultDataDir     = "crvideo-data"
+	DefaultRingTimeout = 30 * time.Second
+	DefaultPingTimeout = 10 * time.Second
+	DefaultResumeGrace = 30 * time.Second
+	DefaultMaxBuffer   = 100 << 20
+	DefaultMaxFile     = 100 << 20
+	// DefaultChunk and DefaultWindow: 256 KiB chunks leave in one write
+	// each; the window bounds the bytes in flight per transfer, so the
+	// server holds at most about Window + 4 chunks of it (chunks forwarded
+	// but not yet acknowledged by the receiver's stream ack), and signaling
+	// on the same connections queues behind at most that much. 2 MiB is the
+	// compromise measured in docs/BENCHMARKS.md: 4 MiB gave no more
+	// throughput on this machine but 1.5-2.5× the signaling p99 during a
+	// transfer.
 	DefaultChunk        = 256 << 10
-	DefaultWindow       = 4 << 20
+	DefaultWindow       = 2 << 20
 	DefaultMaxCmds      = 1024
 	DefaultMaxTransfers = 64
 )
