@@ -164,15 +164,8 @@ func (m *Mgr) SendCmd(targetUserID, data string) string {
 // sendWaitingCmds puts waiting sendCmds on the wire while the server's
 // MaxCmds allows. mu must be held.
 func (s *session) sendWaitingCmds() {
-	for len(s.cmdWait) > 0 && (s.limits.MaxCmds <= 0 || s.cmdsOut < s.limits.MaxCmds) {
-		t := s.cmdWait[0]
-		s.cmdWait[0] = nil
-		s.cmdWait = s.cmdWait[1:]
-		if s.out[t.id] != t {
-			continue
-		}
+	for t := s.nextWaiting(&s.cmdWait, s.cmdsOut, s.limits.MaxCmds); t != nil; t = s.nextWaiting(&s.cmdWait, s.cmdsOut, s.limits.MaxCmds) {
 		s.cmdsOut++
-		t.onWire = true
 		f := t.waitFrame
 		t.waitFrame = protocol.Frame{}
 		_ = s.stream.Send(f, false)
@@ -182,21 +175,30 @@ func (s *session) sendWaitingCmds() {
 // startWaitingTransfers sends the sendBegin of waiting transfers while the
 // server's MaxTransfers allows. mu must be held.
 func (s *session) startWaitingTransfers() {
-	for len(s.xferWait) > 0 && (s.limits.MaxTransfers <= 0 || s.xfersOut < s.limits.MaxTransfers) {
-		t := s.xferWait[0]
-		s.xferWait[0] = nil
-		s.xferWait = s.xferWait[1:]
-		if s.out[t.id] != t {
-			continue
-		}
+	for t := s.nextWaiting(&s.xferWait, s.xfersOut, s.limits.MaxTransfers); t != nil; t = s.nextWaiting(&s.xferWait, s.xfersOut, s.limits.MaxTransfers) {
 		s.xfersOut++
-		t.onWire = true
 		req := t.waitBegin
 		t.waitBegin = nil
 		// Sent now, under mu: a CancelSend or anything else the
 		// application does next must reach the server after it.
 		s.requestLocked(req, func(r *protocol.Msg) { s.onBeginReply(t, r) })
 	}
+}
+
+// nextWaiting takes the first task of queue that is still live, marked as
+// on the wire, when inFlight is under limit (0: none); nil otherwise. The
+// caller counts it in. mu must be held.
+func (s *session) nextWaiting(queue *[]*outTask, inFlight, limit int) *outTask {
+	for len(*queue) > 0 && (limit <= 0 || inFlight < limit) {
+		t := (*queue)[0]
+		(*queue)[0] = nil
+		*queue = (*queue)[1:]
+		if s.out[t.id] == t {
+			t.onWire = true
+			return t
+		}
+	}
+	return nil
 }
 
 // release gives t's pacing slot back once the server has ended the task,
