@@ -517,17 +517,7 @@ static union {
 static void fill(CRVideoMgrCallbacks *c)
 {
 #define SET(n) c->n = f_##n
-    SET(loginSuccess); SET(loginFail); SET(setDNDStatusSuccess); SET(setDNDStatusFail);
-    SET(getUserStatusSuccess); SET(getUserStatusFail); SET(startUserStatusNotifyRslt);
-    SET(stopUserStatusNotifyRslt); SET(notifyUserStatus); SET(lineOff); SET(createMeetingSuccess);
-    SET(createMeetingFail); SET(destroyMeetingRslt); SET(getMeetingsSuccess); SET(getMeetingsFail);
-    SET(callSuccess); SET(callFail); SET(acceptCallSuccess); SET(acceptCallFail);
-    SET(rejectCallSuccess); SET(rejectCallFail); SET(hungupCallSuccess); SET(hungupCallFail);
-    SET(notifyCallIn); SET(notifyCallAccepted); SET(notifyCallRejected); SET(notifyCallHungup);
-    SET(callMorePartyRslt); SET(cancelCallMorePartyRslt); SET(notifyCallMorePartyStatus);
-    SET(sendCmdRlst); SET(sendBufferRlst); SET(sendFileRlst); SET(sendProgress);
-    SET(cancelSendRlst); SET(notifyCmdData); SET(notifyBufferData); SET(notifyFileData);
-    SET(notifyCancelSend);
+    H_EACH_CALLBACK(SET)
 #undef SET
 }
 
