@@ -41,8 +41,9 @@ var writeBufferPool = &sync.Pool{}
 // hands every frame to its session, and a writer goroutine draining a
 // priority outbox and pinging. A session outlives its connections.
 type conn struct {
-	ws  *websocket.Conn
-	out *protocol.Outbox
+	ws   *websocket.Conn
+	out  *protocol.Outbox
+	cork *protocol.CorkConn // gathers a batch of writes; nil if not dialed by dialAny
 
 	// hs receives the reply to a handshake (login or resume) request: while
 	// inHandshake is set, the reader hands the next text frame there instead
@@ -79,6 +80,7 @@ func dialAny(ctx context.Context, addrList string, tlsConf *tls.Config,
 		return nil, protocol.NoServerInfo
 	}
 	code := protocol.CreateConnFailed
+	netDial = corkDial(netDial)
 	for _, a := range addrs {
 		u, err := wsURL(a)
 		if err != nil {
@@ -101,6 +103,25 @@ func dialAny(ctx context.Context, addrList string, tlsConf *tls.Config,
 		}
 	}
 	return nil, code
+}
+
+// corkDial wraps the connections netDial (nil: a plain net.Dialer) opens
+// in a protocol.CorkConn, so the writer can gather a batch of frames into
+// one system call.
+func corkDial(netDial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		var nc net.Conn
+		var err error
+		if netDial != nil {
+			nc, err = netDial(ctx, network, addr)
+		} else {
+			nc, err = (&net.Dialer{}).DialContext(ctx, network, addr)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &protocol.CorkConn{Conn: nc}, nil
+	}
 }
 
 func splitAddrs(list string) []string {
@@ -131,6 +152,7 @@ func wsURL(addr string) (string, error) {
 func newConn(ws *websocket.Conn, pingTimeout time.Duration) *conn {
 	c := &conn{
 		ws:      ws,
+		cork:    protocol.CorkOf(ws.NetConn()),
 		out:     protocol.NewOutbox(0),
 		hs:      make(chan *protocol.Msg, 1),
 		proceed: make(chan struct{}, 1),
@@ -263,11 +285,7 @@ func (c *conn) writeLoop() {
 	for {
 		f, ok := c.out.Pop()
 		if ok {
-			err := c.writeFrame(&f)
-			if f.Release != nil {
-				f.Release()
-			}
-			if err != nil {
+			if err := c.writeBatch(f); err != nil {
 				c.close()
 				return
 			}
@@ -287,6 +305,37 @@ func (c *conn) writeLoop() {
 			return
 		}
 	}
+}
+
+// maxBatch bounds the frames the writer gathers into one system call.
+const maxBatch = 64
+
+// writeBatch writes f and whatever else is queued (up to maxBatch frames)
+// with one system call (see protocol.CorkConn), releasing each frame.
+func (c *conn) writeBatch(f protocol.Frame) error {
+	if c.cork != nil {
+		c.cork.Cork()
+	}
+	var err error
+	for n := 0; ; n++ {
+		err = c.writeFrame(&f)
+		if f.Release != nil {
+			f.Release()
+		}
+		var ok bool
+		if err != nil || c.cork == nil || n+1 >= maxBatch {
+			break
+		}
+		if f, ok = c.out.Pop(); !ok {
+			break
+		}
+	}
+	if c.cork != nil {
+		if ferr := c.cork.Flush(); err == nil {
+			err = ferr
+		}
+	}
+	return err
 }
 
 func (c *conn) writeFrame(f *protocol.Frame) error {

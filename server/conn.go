@@ -18,6 +18,9 @@ type conn struct {
 	ws  *websocket.Conn
 	out *protocol.Outbox
 	log *slog.Logger
+	// cork gathers the writes of one batch of frames into one system call
+	// (nil when the connection did not come from the server's listener).
+	cork *protocol.CorkConn
 
 	// sess is the logged-in session, nil before login or resume. Only the
 	// reader goroutine touches it; live is the same for the writer.
@@ -41,6 +44,7 @@ func newConn(s *Server, ws *websocket.Conn) *conn {
 	return &conn{
 		srv:      s,
 		ws:       ws,
+		cork:     protocol.CorkOf(ws.NetConn()),
 		out:      protocol.NewOutbox(0), // unbounded: the session's stream bounds signaling
 		log:      s.log.With("remote", ws.RemoteAddr().String()),
 		wake:     make(chan struct{}, 1),
@@ -173,7 +177,7 @@ func (c *conn) writeLoop() {
 	defer ticker.Stop()
 	for {
 		if f, ok := c.out.Pop(); ok {
-			if err := c.write(f); err != nil {
+			if err := c.writeBatch(f); err != nil {
 				c.log.Debug("write failed", "err", err)
 				c.out.Close()
 				return
@@ -227,6 +231,31 @@ func (c *conn) ping() bool {
 		return false
 	}
 	return true
+}
+
+// maxBatch bounds the frames a writer gathers into one system call.
+const maxBatch = 64
+
+// writeBatch writes f and whatever else is queued (up to maxBatch frames)
+// with one system call; chunks, too large to gather, go out in one
+// vectored write with what precedes them. Writer goroutine.
+func (c *conn) writeBatch(f protocol.Frame) error {
+	if c.cork == nil {
+		return c.write(f)
+	}
+	c.cork.Cork()
+	err := c.write(f)
+	for n := 1; err == nil && n < maxBatch; n++ {
+		var ok bool
+		if f, ok = c.out.Pop(); !ok {
+			break
+		}
+		err = c.write(f)
+	}
+	if ferr := c.cork.Flush(); err == nil {
+		err = ferr
+	}
+	return err
 }
 
 // write puts one frame on the wire under a write deadline. Writer goroutine.

@@ -272,6 +272,9 @@ func (s *Server) Start() error {
 	if err != nil {
 		return fmt.Errorf("server: listen: %w", err)
 	}
+	// Writes of a connection's writer are gathered per batch (CorkConn),
+	// under TLS too: the records of a batch leave together.
+	ln = protocol.CorkListener{Listener: ln}
 	if s.tlsConf != nil {
 		ln = tls.NewListener(ln, s.tlsConf)
 	}

@@ -1,0 +1,90 @@
+package protocol
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"testing"
+)
+
+// tcpPair returns a CorkConn over one end of a loopback TCP connection and
+// the other end.
+func tcpPair(t testing.TB) (*CorkConn, net.Conn) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	acc := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		acc <- c
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := <-acc
+	t.Cleanup(func() { c.Close(); s.Close() })
+	return &CorkConn{Conn: c}, s
+}
+
+// TestCorkOrder: gathered, large (vectored) and straight writes arrive in
+// order and complete.
+func TestCorkOrder(t *testing.T) {
+	c, peer := tcpPair(t)
+	var want bytes.Buffer
+	write := func(p []byte) {
+		if _, err := c.Write(p); err != nil {
+			t.Fatal(err)
+		}
+		want.Write(p)
+	}
+	write([]byte("straight "))
+	c.Cork()
+	write([]byte("small-1 "))
+	write([]byte("small-2 "))
+	write(bytes.Repeat([]byte{'L'}, corkMax+10))
+	write([]byte("after-large "))
+	if err := c.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	write([]byte("end"))
+	got := make([]byte, want.Len())
+	if _, err := io.ReadFull(peer, got); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want.Bytes()) {
+		t.Fatal("bytes differ")
+	}
+}
+
+// BenchmarkCorkBatch16 writes a batch of 16 small (100-byte) messages and
+// flushes: one system call per batch.
+func BenchmarkCorkBatch16(b *testing.B) { benchBatch(b, true) }
+
+// BenchmarkUncorkedBatch16 is the same batch with one write per message.
+func BenchmarkUncorkedBatch16(b *testing.B) { benchBatch(b, false) }
+
+func benchBatch(b *testing.B, cork bool) {
+	c, peer := tcpPair(b)
+	go io.Copy(io.Discard, peer)
+	msg := make([]byte, 100)
+	b.SetBytes(16 * int64(len(msg)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if cork {
+			c.Cork()
+		}
+		for range 16 {
+			if _, err := c.Write(msg); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if cork {
+			if err := c.Flush(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
