@@ -2,10 +2,15 @@ package server
 
 import (
 	"encoding/binary"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/crvideomgr/crvideomgr/protocol"
 	"github.com/gorilla/websocket"
@@ -159,4 +164,65 @@ func BenchmarkRelay(b *testing.B) {
 		snd.WriteMessage(websocket.BinaryMessage, frame)
 	}
 	<-done
+}
+
+// BenchmarkIdleSessionMemory logs in 2,000 raw clients (tiny client
+// buffers, no client goroutines) and reports the Go heap and stacks held per
+// idle logged-in session, server and client side together (the client side
+// is a small, fixed part). Run with -benchtime=1x; CRVIDEO_HEAPPROFILE=FILE
+// writes a heap profile while the sessions are held.
+func BenchmarkIdleSessionMemory(b *testing.B) {
+	const n = 2000
+	if os.Getenv("CRVIDEO_HEAPPROFILE") != "" {
+		runtime.MemProfileRate = 1
+	}
+	dir := b.TempDir()
+	if err := AddAccount(dir, "ent1", "pw1"); err != nil {
+		b.Fatal(err)
+	}
+	s, err := New(Config{Listen: "127.0.0.1:0", DataDir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	d := websocket.Dialer{ReadBufferSize: 256, WriteBufferSize: 256}
+	mem := func() (heap, stack uint64) {
+		runtime.GC()
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapInuse, ms.StackInuse
+	}
+	for b.Loop() {
+		heap0, stack0 := mem()
+		conns := make([]*websocket.Conn, 0, n)
+		for i := range n {
+			ws, _, err := d.Dial("ws://"+s.Addr()+"/ws", nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			m := protocol.Msg{ID: 1, Op: protocol.OpLogin, Ver: 1, Acnt: "ent1", Pswd: md5Hex("pw1"), Priv: fmt.Sprint("idle-", i)}
+			ws.WriteMessage(websocket.TextMessage, protocol.Encode(&m))
+			if _, _, err := ws.ReadMessage(); err != nil {
+				b.Fatal(err)
+			}
+			conns = append(conns, ws)
+		}
+		time.Sleep(200 * time.Millisecond)
+		heap1, stack1 := mem()
+		b.ReportMetric(float64(heap1+stack1-heap0-stack0)/n, "B/session")
+		b.ReportMetric(float64(stack1-stack0)/n, "stackB/session")
+		if f := os.Getenv("CRVIDEO_HEAPPROFILE"); f != "" {
+			if out, err := os.Create(f); err == nil {
+				pprof.WriteHeapProfile(out)
+				out.Close()
+			}
+		}
+		for _, ws := range conns {
+			ws.Close()
+		}
+	}
 }

@@ -144,7 +144,16 @@ func (c *conn) readLoop() {
 		if c.sess != nil {
 			c.sessionFrame(c.sess, typ, buf)
 		} else if typ == websocket.TextMessage {
-			c.handleText(buf.B)
+			// Login and resume run on a goroutine of their own: their
+			// deep call chains (password check, JSON, the first pushes)
+			// would otherwise grow this goroutine's stack, which an idle
+			// connection then keeps until the GC shrinks it.
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				c.handleText(buf.B)
+			}()
+			<-done
 		}
 		buf.Release()
 	}

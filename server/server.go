@@ -103,10 +103,14 @@ const (
 	// maxCtrlBytes bounds a connection's queued signaling (control) bytes.
 	// A peer that lets more pile up is a slow consumer and is cut off.
 	maxCtrlBytes = 8 << 20
-	// wsBufferSize is the WebSocket read buffer and the least write buffer.
-	// The write buffer is made large enough for a whole chunk frame, so a
-	// chunk leaves in one frame and one system call (FIELD-NOTES); write
-	// buffers are pooled, so idle connections do not hold one.
+	// wsBufferSize is the least write buffer. The write buffer is made
+	// large enough for a whole chunk frame, so a chunk leaves in one frame
+	// and one system call (FIELD-NOTES); write buffers are pooled, so idle
+	// connections do not hold one. The read buffer is the HTTP server's
+	// 4 KiB one, taken over at the upgrade (ReadBufferSize 0): messages are
+	// read into pooled buffers (protocol.ReadBuf), large ones straight from
+	// the socket past it, so a bigger one (it was 64 KiB) only cost memory,
+	// 64 KiB per idle connection.
 	wsBufferSize = 64 << 10
 	// shutdownFlush bounds how long Close lets connections flush and close
 	// gracefully before cutting them off.
@@ -248,7 +252,7 @@ func New(cfg Config) (*Server, error) {
 	payload := max(cfg.Chunk, protocol.MaxCmdBytes)
 	s.readLimit = int64(max(protocol.MaxTextFrame, protocol.HeaderLen+2*protocol.MaxIDLen+payload))
 	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:  wsBufferSize,
+		ReadBufferSize:  0,
 		WriteBufferSize: max(wsBufferSize, protocol.HeaderLen+2*protocol.MaxIDLen+payload+16),
 		WriteBufferPool: &sync.Pool{},
 		// Native SDK clients send no Origin; browsers are not a target.
