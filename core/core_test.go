@@ -4,8 +4,10 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -252,5 +254,23 @@ func BenchmarkDecodeData(b *testing.B) {
 		if _, ok := decodeData(data); !ok {
 			b.Fatal("bad")
 		}
+	}
+}
+
+// BenchmarkDispatch emits events that the dispatch goroutine runs (the path
+// of every callback): per event, no stack-trace parsing.
+func BenchmarkDispatch(b *testing.B) {
+	var ran atomic.Int64
+	d := newDispatcher(nil, false, nil)
+	defer d.close()
+	ev := func(Callback) { ran.Add(1) }
+	b.ReportAllocs()
+	n := int64(0)
+	for b.Loop() {
+		d.emit(ev)
+		n++
+	}
+	for ran.Load() < n {
+		runtime.Gosched()
 	}
 }

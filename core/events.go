@@ -107,13 +107,14 @@ func (d *dispatcher) emit(ev event) {
 // loop is the dispatch goroutine. Runs until close.
 func (d *dispatcher) loop() {
 	defer close(d.stopped)
+	gid := goid() // once: it parses a stack trace (was 6% of CPU in call setup)
 	for {
 		if d.closed.Load() {
 			return
 		}
 		if !d.manual.Load() {
 			if ev := d.q.pop(); ev != nil {
-				d.run(ev, goid())
+				d.run(ev, gid)
 				continue
 			}
 		}
@@ -192,7 +193,11 @@ func (d *dispatcher) close() {
 }
 
 // insideCallback reports whether the calling goroutine is running a callback.
-func (d *dispatcher) insideCallback() bool { return d.inCB.Load() == goid() }
+// No callback running (the usual case) needs no goroutine ID.
+func (d *dispatcher) insideCallback() bool {
+	cb := d.inCB.Load()
+	return cb != 0 && cb == goid()
+}
 
 // goid returns the calling goroutine's ID, parsed from its stack header
 // ("goroutine 123 [...").
