@@ -103,10 +103,11 @@ const (
 	// maxCtrlBytes bounds a connection's queued signaling (control) bytes.
 	// A peer that lets more pile up is a slow consumer and is cut off.
 	maxCtrlBytes = 8 << 20
-	// wsBufferSize is the least write buffer. The write buffer is made
-	// large enough for a whole chunk frame, so a chunk leaves in one frame
-	// and one system call (FIELD-NOTES); write buffers are pooled, so idle
-	// connections do not hold one. The read buffer is the HTTP server's
+	// wsBufferSize is the write buffer (pooled: idle connections do not
+	// hold one). Every text frame and FrameCmd fits in it; a chunk frame,
+	// over twice its size, is not copied into it: gorilla writes it from
+	// the read buffer it was received in, and the CorkConn sends its frame
+	// header, the chunk and the closing frame in one writev. The read buffer is the HTTP server's
 	// 4 KiB one, taken over at the upgrade (ReadBufferSize 0): messages are
 	// read into pooled buffers (protocol.ReadBuf), large ones straight from
 	// the socket past it, so a bigger one (it was 64 KiB) only cost memory,
@@ -253,7 +254,7 @@ func New(cfg Config) (*Server, error) {
 	s.readLimit = int64(max(protocol.MaxTextFrame, protocol.HeaderLen+2*protocol.MaxIDLen+payload))
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize:  0,
-		WriteBufferSize: max(wsBufferSize, protocol.HeaderLen+2*protocol.MaxIDLen+payload+16),
+		WriteBufferSize: wsBufferSize,
 		WriteBufferPool: &sync.Pool{},
 		// Native SDK clients send no Origin; browsers are not a target.
 		CheckOrigin: func(*http.Request) bool { return true },
