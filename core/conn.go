@@ -65,6 +65,11 @@ type conn struct {
 
 	done      chan struct{}
 	closeOnce sync.Once
+
+	// gone is set, under the session's Mgr.mu, once the connection's close
+	// has been handled: a handshake that attaches it afterwards must treat
+	// it as lost itself (session.recheck).
+	gone bool
 }
 
 // errHandshake reports a connection that closed or timed out before the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -223,6 +224,7 @@ func (s *session) run(ctx context.Context) {
 	m.emit(func(cb Callback) { cb.LoginSuccess(usrID, cookie) })
 	m.mu.Unlock()
 	c.handshakeDone()
+	s.recheck(c)
 }
 
 // newConn makes a connection whose frames and loss are this session's.
@@ -328,10 +330,33 @@ func (s *session) lost() {
 func (s *session) onConnClosed(c *conn) {
 	m := s.m
 	m.mu.Lock()
+	c.gone = true
 	if s.ended || s.c != c || !s.loginDone {
 		m.mu.Unlock()
 		return
 	}
+	s.connLost()
+}
+
+// recheck runs once a handshake has attached c to the session: if c died
+// meanwhile, its close was ignored (c was not yet the session's), so it is
+// handled now. mu must not be held.
+func (s *session) recheck(c *conn) {
+	m := s.m
+	m.mu.Lock()
+	if s.ended || s.c != c || !c.gone || !s.loginDone {
+		m.mu.Unlock()
+		return
+	}
+	m.log.Debug("connection died during its handshake")
+	s.connLost()
+}
+
+// connLost detaches the session from its dead connection and reconnects
+// (or, when it cannot be resumed, ends it). mu must be held; connLost
+// unlocks it.
+func (s *session) connLost() {
+	m := s.m
 	s.c = nil
 	s.stream.Detach()
 	if s.token == "" || s.limits.ResumeGrace <= 0 {
@@ -417,6 +442,13 @@ func (s *session) resumeOn(ws *websocket.Conn) bool {
 	case r.Code == 0:
 		c.setLimits(&s.limits)
 		if err := s.stream.Attach(c.out, uint64(r.N), uint64(r.NB)); err != nil {
+			s.stream.Detach()
+			if !errors.Is(err, protocol.ErrBadAck) {
+				// c died right after answering: try again.
+				m.mu.Unlock()
+				c.close()
+				return false
+			}
 			s.lost()
 			m.mu.Unlock()
 			c.close()
@@ -427,6 +459,7 @@ func (s *session) resumeOn(ws *websocket.Conn) bool {
 		m.log.Info("session resumed", "usrID", s.usrID)
 		m.mu.Unlock()
 		c.handshakeDone()
+		s.recheck(c)
 		return true
 	case r.Code == protocol.ConnectionLost && r.Boot != "" && r.Boot != s.boot:
 		m.mu.Unlock()
@@ -483,6 +516,7 @@ func (s *session) relogin(c *conn) {
 	m.log.Info("logged in again after a server restart", "usrID", s.usrID)
 	m.mu.Unlock()
 	c.handshakeDone()
+	defer s.recheck(c)
 	old.Close()
 	failAll(oldPending, protocol.ConnectionLost)
 	if statusOn {
