@@ -290,7 +290,7 @@ func (c *conn) writeLoop() {
 	for {
 		f, ok := c.out.Pop()
 		if ok {
-			if err := c.writeBatch(f); err != nil {
+			if err := protocol.WriteBatch(c.cork, c.out, f, c.writeReleasing); err != nil {
 				c.close()
 				return
 			}
@@ -312,33 +312,11 @@ func (c *conn) writeLoop() {
 	}
 }
 
-// maxBatch bounds the frames the writer gathers into one system call.
-const maxBatch = 64
-
-// writeBatch writes f and whatever else is queued (up to maxBatch frames)
-// with one system call (see protocol.CorkConn), releasing each frame.
-func (c *conn) writeBatch(f protocol.Frame) error {
-	if c.cork != nil {
-		c.cork.Cork()
-	}
-	var err error
-	for n := 0; ; n++ {
-		err = c.writeFrame(&f)
-		if f.Release != nil {
-			f.Release()
-		}
-		var ok bool
-		if err != nil || c.cork == nil || n+1 >= maxBatch {
-			break
-		}
-		if f, ok = c.out.Pop(); !ok {
-			break
-		}
-	}
-	if c.cork != nil {
-		if ferr := c.cork.Flush(); err == nil {
-			err = ferr
-		}
+// writeReleasing writes f and then releases it. Writer goroutine.
+func (c *conn) writeReleasing(f protocol.Frame) error {
+	err := c.writeFrame(&f)
+	if f.Release != nil {
+		f.Release()
 	}
 	return err
 }

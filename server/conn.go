@@ -186,7 +186,7 @@ func (c *conn) writeLoop() {
 	defer ticker.Stop()
 	for {
 		if f, ok := c.out.Pop(); ok {
-			if err := c.writeBatch(f); err != nil {
+			if err := protocol.WriteBatch(c.cork, c.out, f, c.write); err != nil {
 				c.log.Debug("write failed", "err", err)
 				c.out.Close()
 				return
@@ -240,31 +240,6 @@ func (c *conn) ping() bool {
 		return false
 	}
 	return true
-}
-
-// maxBatch bounds the frames a writer gathers into one system call.
-const maxBatch = 64
-
-// writeBatch writes f and whatever else is queued (up to maxBatch frames)
-// with one system call; chunks, too large to gather, go out in one
-// vectored write with what precedes them. Writer goroutine.
-func (c *conn) writeBatch(f protocol.Frame) error {
-	if c.cork == nil {
-		return c.write(f)
-	}
-	c.cork.Cork()
-	err := c.write(f)
-	for n := 1; err == nil && n < maxBatch; n++ {
-		var ok bool
-		if f, ok = c.out.Pop(); !ok {
-			break
-		}
-		err = c.write(f)
-	}
-	if ferr := c.cork.Flush(); err == nil {
-		err = ferr
-	}
-	return err
 }
 
 // write puts one frame on the wire under a write deadline. Writer goroutine.
