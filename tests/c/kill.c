@@ -35,7 +35,7 @@
 #define T 10000
 #define MARGIN_MS 3000                 /* scheduling on a loaded 2-core machine */
 #define XFER_LEN (48L * 1024 * 1024)   /* a file that cannot finish in a blink */
-#define WINDOW (1L * 1024 * 1024)      /* the server's flow-control window */
+#define WINDOW (2L * 1024 * 1024)      /* the server's flow-control window (DefaultWindow) */
 
 extern char **environ;
 
@@ -150,7 +150,9 @@ static void victim_hook(const ev_t *e)
     }
 }
 
-void role_killpeer_victim(void)
+/* victim_in_call logs the victim in, posts its pid as "victim-ready" and
+ * accepts the call the peer then makes. */
+static void victim_in_call(void)
 {
     h_register();
     h_init();
@@ -161,6 +163,11 @@ void role_killpeer_victim(void)
     ev_t *e = ev_expect("notifyCallIn", NULL, T);
     crvideomgr_acceptCall(e->s[0], "", "", "");
     ev_expect("acceptCallSuccess", e->s[0], T);
+}
+
+void role_killpeer_victim(void)
+{
+    victim_in_call();
     free(h_wait_post("f2-begun", T)); /* the peer's file to us is under way */
     char path[600];
     snprintf(path, sizeof path, "%s/victim-%d.bin", getenv("CRV_TMP"), (int)getpid());
@@ -168,7 +175,7 @@ void role_killpeer_victim(void)
     ev_hook = victim_hook;
     char *task = crvideomgr_sendFile(h_uid("peer"), path);
     /* Never returns normally: stopped by the hook, then killed. */
-    e = ev_wait("sendFileRlst", task, 60000);
+    ev_t *e = ev_wait("sendFileRlst", task, 60000);
     h_fail(__FILE__, __LINE__, "the victim's file ended (%d) before the victim could stop mid-transfer", e ? e->i[0] : -1);
 }
 
@@ -254,15 +261,7 @@ void role_killpeer_peer(void)
 
 void role_freeze_victim(void)
 {
-    h_register();
-    h_init();
-    h_login(h_uid("victim"));
-    char pid[32];
-    snprintf(pid, sizeof pid, "%d", (int)getpid());
-    h_post("victim-ready", pid);
-    ev_t *e = ev_expect("notifyCallIn", NULL, T);
-    crvideomgr_acceptCall(e->s[0], "", "", "");
-    ev_expect("acceptCallSuccess", e->s[0], T);
+    victim_in_call();
     h_post("victim-freezing", "");
     raise(SIGSTOP);
     h_fail(__FILE__, __LINE__, "the frozen victim was continued");
