@@ -97,9 +97,20 @@ func (l *Latency) p99() float64 {
 
 // relayClients connects n relay clients numbered from first.
 func (b *bench) relayClients(ctx context.Context, n int, first uint32, sub bool, dial []func(context.Context, string, string) (net.Conn, error)) ([]*relayClient, error) {
-	cl := make([]*relayClient, n)
+	cl, _, err := dialRelays(ctx, b.floors.wsAddr, n, first, sub, dial)
+	if err != nil {
+		closeRelay(cl)
+		return nil, err
+	}
+	return cl, nil
+}
+
+// dialRelays connects n relay clients numbered from first, 100 at a time,
+// spread over dial. A client that failed is nil in cl; failed counts them
+// and err is the first failure.
+func dialRelays(ctx context.Context, addr string, n int, first uint32, sub bool, dial []func(context.Context, string, string) (net.Conn, error)) (cl []*relayClient, failed int, err error) {
+	cl = make([]*relayClient, n)
 	var wg sync.WaitGroup
-	var firstErr error
 	var mu sync.Mutex
 	sem := make(chan struct{}, 100)
 	for i := range cl {
@@ -108,21 +119,21 @@ func (b *bench) relayClients(ctx context.Context, n int, first uint32, sub bool,
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			c, err := dialRelay(ctx, b.floors.wsAddr, first+uint32(i), sub, dial[i%len(dial)])
+			c, cerr := dialRelay(ctx, addr, first+uint32(i), sub, dial[i%len(dial)])
 			mu.Lock()
 			defer mu.Unlock()
-			if err != nil && firstErr == nil {
-				firstErr = err
+			if cerr != nil {
+				failed++
+				if err == nil {
+					err = cerr
+				}
+				return
 			}
 			cl[i] = c
 		}()
 	}
 	wg.Wait()
-	if firstErr != nil {
-		closeRelay(cl)
-		return nil, firstErr
-	}
-	return cl, nil
+	return cl, failed, err
 }
 
 func closeRelay(cl []*relayClient) {
@@ -206,25 +217,11 @@ func (b *bench) floorFanout(ctx context.Context, dial []func(context.Context, st
 // holdRelay connects n idle relay clients (an idle worker's job).
 func holdRelay(ctx context.Context, addr string, n, first, src, srcBase int) (ok, failed int, closeAll func()) {
 	dial := newFleet("", "", "", "", "", src, srcBase).dials
-	cl := make([]*relayClient, n)
-	var wg sync.WaitGroup
-	var bad atomic.Int64
-	sem := make(chan struct{}, 100)
-	for i := range cl {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			c, err := dialRelay(ctx, addr, uint32(4<<20+first+i), false, dial[i%len(dial)])
-			if err != nil {
-				bad.Add(1)
-				return
-			}
-			cl[i] = c
+	cl, failed, _ := dialRelays(ctx, addr, n, uint32(4<<20+first), false, dial)
+	for _, c := range cl {
+		if c != nil {
 			go c.readLoop(func(uint32, byte, int64) {})
-		}()
+		}
 	}
-	wg.Wait()
-	return n - int(bad.Load()), int(bad.Load()), func() { closeRelay(cl) }
+	return n - failed, failed, func() { closeRelay(cl) }
 }
