@@ -242,7 +242,13 @@ func newEnv(t *testing.T, ring time.Duration) *env {
 // newEnvWith is newEnv with a resume grace and ping timeout.
 func newEnvWith(t *testing.T, ring, grace, ping time.Duration) *env {
 	t.Helper()
-	e := &env{t: t, dir: t.TempDir(), ring: ring, grace: grace, ping: ping, addr: "127.0.0.1:0"}
+	return newEnvMod(t, ring, grace, ping, nil)
+}
+
+// newEnvMod is newEnvWith whose server config mod may change further.
+func newEnvMod(t *testing.T, ring, grace, ping time.Duration, mod func(*server.Config)) *env {
+	t.Helper()
+	e := &env{t: t, dir: t.TempDir(), ring: ring, grace: grace, ping: ping, addr: "127.0.0.1:0", mod: mod}
 	for _, a := range []string{"demo", "other"} {
 		if err := server.AddAccount(e.dir, a, a); err != nil {
 			t.Fatalf("AddAccount: %v", err)

@@ -17,15 +17,7 @@ import (
 // of failing it), in order; cancelling a transfer still waiting for its
 // turn answers 0 and its receiver never hears of it.
 func TestLibraryPacesToServerLimits(t *testing.T) {
-	e := &env{t: t, dir: t.TempDir(), ring: time.Second, grace: 2 * time.Second, ping: 2 * time.Second, addr: "127.0.0.1:0",
-		mod: func(c *server.Config) { c.MaxCmds, c.MaxTransfers = 2, 1 }}
-	for _, a := range []string{"demo", "other"} {
-		if err := server.AddAccount(e.dir, a, a); err != nil {
-			t.Fatal(err)
-		}
-	}
-	e.start()
-	t.Cleanup(func() { e.srv.Close() })
+	e := newEnvMod(t, time.Second, 2*time.Second, 2*time.Second, func(c *server.Config) { c.MaxCmds, c.MaxTransfers = 2, 1 })
 	a := e.login("demo", "alice")
 	b := e.login("demo", "bob")
 

@@ -27,25 +27,7 @@ import (
 // server settings changed by mod.
 func newEnvCfg(t *testing.T, mod func(*server.Config)) *env {
 	t.Helper()
-	e := &env{t: t, dir: t.TempDir(), ring: time.Second, grace: 2 * time.Second, ping: 2 * time.Second}
-	for _, a := range []string{"demo", "other"} {
-		if err := server.AddAccount(e.dir, a, a); err != nil {
-			t.Fatalf("AddAccount: %v", err)
-		}
-	}
-	cfg := server.Config{Listen: "127.0.0.1:0", DataDir: e.dir, RingTimeout: e.ring,
-		ResumeGrace: e.grace, PingTimeout: e.ping, Logger: testLogger()}
-	mod(&cfg)
-	srv, err := server.New(cfg)
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatalf("server.Start: %v", err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	e.srv, e.addr = srv, srv.Addr()
-	return e
+	return newEnvMod(t, time.Second, 2*time.Second, 2*time.Second, mod)
 }
 
 // newClientCfg is newClient with engine settings changed by mod.
