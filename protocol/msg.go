@@ -1,9 +1,6 @@
 package protocol
 
-import (
-	"encoding/json"
-	"errors"
-)
+import "errors"
 
 // Version is the wire protocol version. The client sends it in its login
 // request; a server speaking another version fails the login with
@@ -144,24 +141,5 @@ type Limits struct {
 // MaxTextFrame is the largest text frame either side accepts.
 const MaxTextFrame = 64 * 1024
 
-// Encode marshals m as one text frame.
-func Encode(m *Msg) []byte {
-	b, err := json.Marshal(m)
-	if err != nil {
-		// Msg holds only strings, numbers and plain structs: Marshal cannot fail.
-		panic(err)
-	}
-	return b
-}
-
 // ErrBadMessage reports a text frame that is not a JSON object of Msg's shape.
 var ErrBadMessage = errors.New("protocol: malformed message")
-
-// Decode parses one text frame.
-func Decode(b []byte) (*Msg, error) {
-	var m Msg
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, ErrBadMessage
-	}
-	return &m, nil
-}
