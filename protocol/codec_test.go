@@ -45,6 +45,18 @@ func encodeCheck(t *testing.T, m *Msg) {
 	if app := AppendEncode([]byte("x"), m); string(app) != "x"+string(std) {
 		t.Fatalf("AppendEncode = %s, want x%s", app, std)
 	}
+	// The objects the library hands the application.
+	same := func(got []byte, v any) {
+		t.Helper()
+		want, _ := json.Marshal(v)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("got %s, want %s", got, want)
+		}
+	}
+	same(AppendUserStatus(nil, m.User), m.User)
+	same(AppendUserStatusList(nil, m.Users), m.Users)
+	same(AppendMeetInfo(nil, m.Meeting), m.Meeting)
+	same(AppendMeetInfoList(nil, m.Meetings), m.Meetings)
 }
 
 // realMsgs are messages of every op and push, as the server and library
@@ -149,7 +161,13 @@ var quirks = []string{
 func TestCodecQuirks(t *testing.T) {
 	for _, q := range quirks {
 		diffCheck(t, []byte(q))
+		for _, v := range []string{q, strings.TrimPrefix(q, `{"x":`), strings.TrimPrefix(q, `{"ext":`)} {
+			if ValidJSON(v) != json.Valid([]byte(v)) {
+				t.Fatalf("ValidJSON(%q) = %v", v, !json.Valid([]byte(v)))
+			}
+		}
 	}
+	encodeCheck(t, &Msg{Users: []UserStatus{}, Meetings: []MeetInfo{}})
 	// A few outcomes spelled out.
 	m, err := Decode([]byte(`{"ſeq":5,"tasK":"t","users":[{"userID":"a"},{"userID":"b"}],"users":[{"userStatus":1}]}`))
 	if err != nil || m.Seq != 5 || m.Task != "t" || len(m.Users) != 1 || m.Users[0] != (UserStatus{UserID: "a", UserStatus: 1}) {
@@ -255,6 +273,9 @@ func FuzzCodecDiff(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		diffCheck(t, data)
+		if ValidJSON(string(data)) != json.Valid(data) {
+			t.Fatalf("ValidJSON(%q) = %v, json.Valid: %v", data, !json.Valid(data), json.Valid(data))
+		}
 		// Arbitrary bytes, invalid UTF-8 included, in every kind of string.
 		s := string(data)
 		encodeCheck(t, &Msg{Op: s, Ext: s, User: &UserStatus{UserID: s}, Meetings: []MeetInfo{{Subject: s}}})

@@ -3,9 +3,11 @@ package protocol
 import (
 	"slices"
 	"strconv"
+	"sync"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // The hand-written decoder below reads a text frame in one pass and gives
@@ -36,17 +38,41 @@ const maxDepth = 10000
 func Decode(b []byte) (*Msg, error) {
 	m := new(Msg)
 	d := decoder{b: b}
-	if !d.top(m) {
+	ok := d.top(m)
+	if d.scratch != nil && cap(d.scratch.b) <= MaxTextFrame {
+		d.scratch.b = d.scratch.b[:0]
+		scratchPool.Put(d.scratch)
+	}
+	if !ok {
 		return nil, ErrBadMessage
 	}
 	return m, nil
 }
 
+// ValidJSON reports whether s is one valid JSON value, as json.Valid does,
+// with the same scanner as Decode and without copying s.
+func ValidJSON(s string) bool {
+	// The decoder only reads d.b.
+	d := decoder{b: unsafe.Slice(unsafe.StringData(s), len(s))}
+	d.ws()
+	if !d.skip() {
+		return false
+	}
+	d.ws()
+	return d.i == len(d.b)
+}
+
+// scratch holds strings being unescaped. Decode takes one from scratchPool
+// only for a string that needs it.
+type scratch struct{ b []byte }
+
+var scratchPool = sync.Pool{New: func() any { return &scratch{b: make([]byte, 0, 1024)} }}
+
 type decoder struct {
 	b       []byte
 	i       int
 	depth   int
-	scratch []byte // unescaped strings
+	scratch *scratch // unescaped strings, nil until needed
 }
 
 func (d *decoder) top(m *Msg) bool {
@@ -194,13 +220,28 @@ func (d *decoder) str() ([]byte, bool) {
 // strSlow decodes a string whose first i-start bytes are plain.
 func (d *decoder) strSlow(start, i int) ([]byte, bool) {
 	b := d.b
-	out := append(d.scratch[:0], b[start:i]...)
+	if d.scratch == nil {
+		d.scratch = scratchPool.Get().(*scratch)
+	}
+	out := append(d.scratch.b[:0], b[start:i]...)
 	for i < len(b) {
+		// A run of plain bytes at once.
+		j := i
+		for j < len(b) && plain[b[j]] {
+			j++
+		}
+		if j > i {
+			out = append(out, b[i:j]...)
+			i = j
+			if i >= len(b) {
+				break
+			}
+		}
 		c := b[i]
 		switch {
 		case c == '"':
 			d.i = i + 1
-			d.scratch = out
+			d.scratch.b = out
 			return out, true
 		case c == '\\':
 			if i+1 >= len(b) {

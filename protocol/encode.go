@@ -57,14 +57,7 @@ func AppendEncode(dst []byte, m *Msg) []byte {
 	b = appendIntField(b, `,"nb":`, m.NB)
 	b = appendIntField(b, `,"dnd":`, int64(m.DND))
 	if len(m.Users) != 0 {
-		b = append(b, `,"users":[`...)
-		for i := range m.Users {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendUserStatus(b, &m.Users[i])
-		}
-		b = append(b, ']')
+		b = AppendUserStatusList(append(b, `,"users":`...), m.Users)
 	}
 	if m.User != nil {
 		b = appendUserStatus(append(b, `,"user":`...), m.User)
@@ -76,14 +69,7 @@ func AppendEncode(dst []byte, m *Msg) []byte {
 		b = appendMeetInfo(append(b, `,"meeting":`...), m.Meeting)
 	}
 	if len(m.Meetings) != 0 {
-		b = append(b, `,"meetings":[`...)
-		for i := range m.Meetings {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendMeetInfo(b, &m.Meetings[i])
-		}
-		b = append(b, ']')
+		b = AppendMeetInfoList(append(b, `,"meetings":`...), m.Meetings)
 	}
 	b = appendStrField(b, `,"callID":`, m.CallID)
 	b = appendStrField(b, `,"to":`, m.To)
@@ -133,9 +119,51 @@ func appendLimits(b []byte, l *Limits) []byte {
 	return append(b, '}')
 }
 
-// AppendUserStatus appends the JSON encoding of u, as json.Marshal(u).
+// AppendUserStatus appends json.Marshal(u): the object the library hands
+// the application for a status push.
 func AppendUserStatus(b []byte, u *UserStatus) []byte {
+	if u == nil {
+		return append(b, "null"...)
+	}
 	return appendUserStatus(b, u)
+}
+
+// AppendUserStatusList appends json.Marshal(us).
+func AppendUserStatusList(b []byte, us []UserStatus) []byte {
+	if us == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i := range us {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendUserStatus(b, &us[i])
+	}
+	return append(b, ']')
+}
+
+// AppendMeetInfo appends json.Marshal(mi).
+func AppendMeetInfo(b []byte, mi *MeetInfo) []byte {
+	if mi == nil {
+		return append(b, "null"...)
+	}
+	return appendMeetInfo(b, mi)
+}
+
+// AppendMeetInfoList appends json.Marshal(ms).
+func AppendMeetInfoList(b []byte, ms []MeetInfo) []byte {
+	if ms == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i := range ms {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendMeetInfo(b, &ms[i])
+	}
+	return append(b, ']')
 }
 
 func appendUserStatus(b []byte, u *UserStatus) []byte {
