@@ -1,8 +1,6 @@
 package core
 
 import (
-	"encoding/json"
-
 	"github.com/crvideomgr/crvideomgr/protocol"
 	"github.com/google/uuid"
 )
@@ -37,7 +35,7 @@ func (m *Mgr) GetUserStatus(cookie string) {
 		if users == nil {
 			users = []protocol.UserStatus{}
 		}
-		js := mustJSON(users)
+		js := string(protocol.AppendUserStatusList(nil, users))
 		return func(cb Callback) { cb.GetUserStatusSuccess(js, cookie) }
 	})
 }
@@ -89,7 +87,7 @@ func (m *Mgr) CreateMeeting(meetSubject string, createPswd int, cookie string) {
 			}
 			return func(cb Callback) { cb.CreateMeetingFail(code, cookie) }
 		}
-		js := mustJSON(r.Meeting)
+		js := string(protocol.AppendMeetInfo(nil, r.Meeting))
 		return func(cb Callback) { cb.CreateMeetingSuccess(js, cookie) }
 	})
 }
@@ -112,7 +110,7 @@ func (m *Mgr) GetMeetings(cookie string) {
 		if meetings == nil {
 			meetings = []protocol.MeetInfo{}
 		}
-		js := mustJSON(meetings)
+		js := string(protocol.AppendMeetInfoList(nil, meetings))
 		return func(cb Callback) { cb.GetMeetingsSuccess(js, cookie) }
 	})
 }
@@ -212,12 +210,4 @@ func (m *Mgr) callRequest(req *protocol.Msg, result func(code int) event) {
 		}
 		return result(r.Code)
 	})
-}
-
-func mustJSON(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err) // only plain structs reach here
-	}
-	return string(b)
 }

@@ -231,7 +231,8 @@ func (m *Mgr) roundTrip(req *protocol.Msg, result func(r *protocol.Msg) event) {
 		m.mu.Unlock()
 		return
 	}
-	if len(protocol.Encode(req)) > protocol.MaxTextFrame {
+	var buf [512]byte // the size check needs no heap copy of the frame
+	if len(protocol.AppendEncode(buf[:0], req)) > protocol.MaxTextFrame {
 		m.emit(result(&protocol.Msg{Code: protocol.ParamErr}))
 		m.mu.Unlock()
 		return

@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"slices"
@@ -612,8 +611,8 @@ func (s *session) onPush(p *protocol.Msg) {
 	switch p.Push {
 	case protocol.PushUserStatus:
 		if s.statusOn && p.User != nil {
-			js, _ := json.Marshal(p.User)
-			st, cookie := string(js), s.statusCookie
+			var buf [128]byte
+			st, cookie := string(protocol.AppendUserStatus(buf[:0], p.User)), s.statusCookie
 			m.emit(func(cb Callback) { cb.NotifyUserStatus(st, cookie) })
 		}
 	case protocol.PushCallIn:

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/json"
 	"strings"
 	"time"
 
@@ -45,7 +44,7 @@ func validMeetObj(v string) bool {
 	if v == "" {
 		return true
 	}
-	if len(v) > protocol.MaxExtBytes || !json.Valid([]byte(v)) {
+	if len(v) > protocol.MaxExtBytes || !protocol.ValidJSON(v) {
 		return false
 	}
 	return strings.HasPrefix(strings.TrimLeft(v, " \t\r\n"), "{")
