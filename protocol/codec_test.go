@@ -193,6 +193,10 @@ func TestCodecNesting(t *testing.T) {
 			diffCheck(t, []byte(in))
 			in = `{"x":` + strings.Repeat(open, depth-1) + "1" + strings.Repeat(end, depth-1) + `}`
 			diffCheck(t, []byte(in))
+			in = strings.Repeat(open, depth) + strings.Repeat(end, depth)
+			if ValidJSON(in) != json.Valid([]byte(in)) {
+				t.Fatalf("ValidJSON at depth %d = %v", depth, !json.Valid([]byte(in)))
+			}
 		}
 	}
 }
