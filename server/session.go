@@ -81,6 +81,15 @@ func (s *session) push(m *protocol.Msg) {
 	s.sendCtrl(protocol.Frame{Head: protocol.Encode(m)})
 }
 
+// pushTemplate numbers and queues a push encoded once for many sessions
+// (see broadcastStatus). Non-blocking.
+func (s *session) pushTemplate(t *protocol.PushTemplate) {
+	s.pushMu.Lock()
+	defer s.pushMu.Unlock()
+	s.seq++
+	s.sendCtrl(protocol.Frame{Head: t.WithSeq(s.seq)})
+}
+
 // reply answers request id on the session's stream. Non-blocking.
 func (s *session) reply(id uint64, code int, m *protocol.Msg) {
 	if m == nil {

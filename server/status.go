@@ -18,9 +18,13 @@ func (s *session) userStatus() protocol.UserStatus {
 // broadcastStatus pushes us to every status subscriber of the enterprise.
 // e.mu must be held.
 func (e *enterprise) broadcastStatus(us protocol.UserStatus) {
+	if len(e.subs) == 0 {
+		return
+	}
+	// Encoded once; each subscriber's copy differs only in its seq.
+	t := protocol.NewPushTemplate(&protocol.Msg{Push: protocol.PushUserStatus, User: &us})
 	for sub := range e.subs {
-		u := us
-		sub.push(&protocol.Msg{Push: protocol.PushUserStatus, User: &u})
+		sub.pushTemplate(t)
 	}
 }
 

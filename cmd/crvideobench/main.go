@@ -70,7 +70,7 @@ type config struct {
 func defaultConfig() config {
 	return config{Acnt: "bench", Pswd: "bench", Src: 8, Work: "all", Dur: 3 * time.Second, PerProc: 9000,
 		IdleUsers: 19000, IdleHold: 10 * time.Second, LoginRate: 4000, CmdPairs: 50, CmdWindow: 32, CmdRate: 5000,
-		CallPairs: 500, CallRate: 2500, StatusSubs: 100, StatusTogl: 10, StatusRate: 1000,
+		CallPairs: 500, CallRate: 2500, StatusSubs: 100, StatusTogl: 10, StatusRate: 1500,
 		XferSize: 32 << 20, BigSize: 2 << 30, ProbeRate: 500, Drain: 10 * time.Second}
 }
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -29,6 +30,39 @@ type bench struct {
 	tmp      string
 	log      io.Writer
 	fleets   atomic.Int64
+	// cpu0 is the CPU time of the server and of this process when the
+	// phase being measured began (see mark); nil outside a phase.
+	cpu0 *[2]float64
+}
+
+// mark notes the CPU time of the server and of this process at the start
+// of a measured phase; the next add reports what each spent per counted
+// operation since (srv_cpu_us_per_op, gen_cpu_us_per_op). These depend
+// less than rates on what else runs on the machine, and show which side an
+// optimisation helped. The drain after a phase is included.
+func (b *bench) mark() {
+	b.cpu0 = &[2]float64{b.srvCPU(), selfCPU()}
+}
+
+// srvCPU is the server's CPU seconds so far, or -1 when it is not measured.
+func (b *bench) srvCPU() float64 {
+	if b.srv == nil || b.srv.pid == 0 {
+		return -1
+	}
+	ps, err := readProc(b.srv.pid)
+	if err != nil {
+		return -1
+	}
+	return ps.CPU
+}
+
+// selfCPU is this process's user + system CPU seconds so far.
+func selfCPU() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
 // workload names in the order they run.
@@ -150,6 +184,18 @@ func (b *bench) add(r *Result) *Result {
 	lat := ""
 	if r.Lat != nil {
 		lat = fmt.Sprintf(" p50 %.3f p99 %.3f max %.3f ms", r.Lat.P50, r.Lat.P99, r.Lat.Max)
+	}
+	if c0 := b.cpu0; c0 != nil && r.Count > 0 {
+		b.cpu0 = nil
+		if r.Extra == nil {
+			r.Extra = map[string]float64{}
+		}
+		if s1 := b.srvCPU(); c0[0] >= 0 && s1 >= 0 {
+			r.Extra["srv_cpu_us_per_op"] = (s1 - c0[0]) * 1e6 / float64(r.Count)
+			lat += fmt.Sprintf(" srv %.1f µs/op", r.Extra["srv_cpu_us_per_op"])
+		}
+		r.Extra["gen_cpu_us_per_op"] = (selfCPU() - c0[1]) * 1e6 / float64(r.Count)
+		lat += fmt.Sprintf(" gen %.1f µs/op", r.Extra["gen_cpu_us_per_op"])
 	}
 	fmt.Fprintf(b.log, "  %-22s %12s %-8s n=%d fail=%d unfinished=%d%s\n", r.Name, fnum(r.Value), r.Unit, r.Count, r.Failed, r.Unfinished, lat)
 	return r

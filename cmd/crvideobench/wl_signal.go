@@ -122,6 +122,7 @@ func (b *bench) wlLogin(ctx context.Context) error {
 			lastCode.Store(int64(code))
 		}
 	})
+	b.mark()
 	start := now()
 	issued := openLoop(ctx, b.cfg.LoginRate, b.cfg.Dur, 2, func(i int, t int64) {
 		sched[i].Store(t)
@@ -187,6 +188,7 @@ func (b *bench) wlCmd(ctx context.Context) error {
 	h := &hist{}
 	hp.Store(h)
 	closedLoop.Store(true)
+	b.mark()
 	start := now()
 	deadline.Store(start + int64(b.cfg.Dur))
 	for w := 0; w < b.cfg.CmdWindow; w++ {
@@ -208,6 +210,7 @@ func (b *bench) wlCmd(ctx context.Context) error {
 	hp.Store(h)
 	done.Store(0)
 	bad.Store(0)
+	b.mark()
 	start = now()
 	issued := openLoop(ctx, b.cfg.CmdRate, b.cfg.Dur, 4, func(i int, sched int64) {
 		p := i % pairs
@@ -315,6 +318,7 @@ func (b *bench) wlCall(ctx context.Context) error {
 		ringH.Store(rh)
 		done.Store(0)
 		bad.Store(0)
+		b.mark()
 		t0 := now()
 		issued := issue()
 		n := done.Load()
@@ -418,6 +422,7 @@ func (b *bench) wlStatus(ctx context.Context) error {
 	if !waitUntil(ctx, 30*time.Second, func() bool { return subOK.Load() >= int64(ns) }) {
 		return fmt.Errorf("only %d of %d subscriptions", subOK.Load(), ns)
 	}
+	b.mark()
 	start := now()
 	issued := openLoop(ctx, b.cfg.StatusRate, b.cfg.Dur, 2, func(i int, t int64) {
 		k := i % nt
