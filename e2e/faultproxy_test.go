@@ -3,6 +3,7 @@ package e2e
 import (
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -16,6 +17,10 @@ type faultProxy struct {
 	mu    sync.Mutex
 	pairs map[*proxyPair]struct{}
 	wg    sync.WaitGroup
+
+	// down is how many more bytes may go from the server to the
+	// library, over all connections; negative: no limit (see limitDown).
+	down atomic.Int64
 }
 
 type proxyPair struct {
@@ -23,6 +28,7 @@ type proxyPair struct {
 	stall          chan struct{} // closed to stall both directions
 	stallOnce      sync.Once
 	closeOnce      sync.Once
+	closed         chan struct{} // closed when the pair is dropped
 }
 
 func newFaultProxy(t testing.TB, target string) *faultProxy {
@@ -32,6 +38,7 @@ func newFaultProxy(t testing.TB, target string) *faultProxy {
 		t.Fatal(err)
 	}
 	p := &faultProxy{ln: ln, target: target, pairs: make(map[*proxyPair]struct{})}
+	p.down.Store(-1)
 	p.wg.Add(1)
 	go p.accept()
 	t.Cleanup(p.close)
@@ -52,7 +59,7 @@ func (p *faultProxy) accept() {
 			c.Close()
 			continue
 		}
-		pp := &proxyPair{client: c, server: s, stall: make(chan struct{})}
+		pp := &proxyPair{client: c, server: s, stall: make(chan struct{}), closed: make(chan struct{})}
 		p.mu.Lock()
 		p.pairs[pp] = struct{}{}
 		p.mu.Unlock()
@@ -70,6 +77,15 @@ func (p *faultProxy) pipe(pp *proxyPair, src, dst net.Conn) {
 	buf := make([]byte, 64<<10)
 	for {
 		n, err := src.Read(buf)
+		if src == pp.server && n > 0 {
+			if allowed := p.takeDown(n); allowed < n {
+				if allowed > 0 {
+					dst.Write(buf[:allowed])
+				}
+				<-pp.closed // held: nothing more reaches the library
+				return
+			}
+		}
 		if n > 0 && !isStalled(pp) {
 			if _, werr := dst.Write(buf[:n]); werr != nil {
 				return
@@ -77,6 +93,26 @@ func (p *faultProxy) pipe(pp *proxyPair, src, dst net.Conn) {
 		}
 		if err != nil {
 			return
+		}
+	}
+}
+
+// limitDown lets only n more bytes through from the server to the
+// library; after them the proxy stops reading from the server (its writes
+// then back up, as on a congested path) until the connection is dropped.
+func (p *faultProxy) limitDown(n int64) { p.down.Store(n) }
+
+// takeDown takes up to n bytes from the downstream budget and returns how
+// many may pass.
+func (p *faultProxy) takeDown(n int) int {
+	for {
+		b := p.down.Load()
+		if b < 0 {
+			return n
+		}
+		take := min(int64(n), b)
+		if p.down.CompareAndSwap(b, b-take) {
+			return int(take)
 		}
 	}
 }
@@ -92,6 +128,7 @@ func isStalled(pp *proxyPair) bool {
 
 func (p *faultProxy) drop(pp *proxyPair) {
 	pp.closeOnce.Do(func() {
+		close(pp.closed)
 		pp.client.Close()
 		pp.server.Close()
 		p.mu.Lock()
