@@ -51,7 +51,9 @@ func TestSafeExt(t *testing.T) {
 
 func TestDecodeData(t *testing.T) {
 	ok := []string{"", "aGk=", "aGVsbG8=", "AAAA"}
-	bad := []string{"aGk", "aGk=\n", "a\rGk=", "aGk!", "aGl=", "====", " aGk="}
+	bad := []string{"aGk", "aGk=\n", "a\rGk=", "aGk!", "aGl=", "====", " aGk=",
+		// Line breaks in whole quanta, which the length alone would not reveal.
+		"aGk=\n\n\n\n", "\r\n\r\naGk=", "aG\r\n\r\nk=", "AAAA\n\n\n\nAAAA", "aGVs\r\r\r\rbG8="}
 	for _, s := range ok {
 		if _, valid := decodeData(s); !valid {
 			t.Errorf("decodeData(%q) rejected", s)

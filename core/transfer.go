@@ -114,17 +114,8 @@ func (t *inTask) discard() {
 
 // decodeData validates and decodes the base64 the API takes: standard
 // alphabet, padded, no line breaks, so the receiver re-encodes it to the very
-// same string.
-func decodeData(data string) ([]byte, bool) {
-	// Two IndexByte scans (vectorised) rather than ContainsAny, which
-	// tests each byte against a set: this is on the path of every sendCmd
-	// and of whole sendBuffer payloads.
-	if strings.IndexByte(data, '\n') >= 0 || strings.IndexByte(data, '\r') >= 0 {
-		return nil, false
-	}
-	b, err := base64.StdEncoding.Strict().DecodeString(data)
-	return b, err == nil
-}
+// same string. See b64Decode.
+func decodeData(data string) ([]byte, bool) { return b64Decode(data) }
 
 // SendCmd sends up to 50 KiB (decoded) to another user and returns the task
 // ID at once. Result: SendCmdRlst, once the receiver has the data.
