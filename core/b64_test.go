@@ -90,3 +90,37 @@ func BenchmarkEncodeData(b *testing.B) {
 		dst = b64AppendEncode(dst[:0], src)
 	}
 }
+
+// TestEncodeChunks feeds a payload in chunks of every small size (and
+// sizes around the 3-byte quantum): the result is its one-piece encoding.
+func TestEncodeChunks(t *testing.T) {
+	src := make([]byte, 200)
+	for i := range src {
+		src[i] = byte(i*97 + 5)
+	}
+	for step := 1; step <= 10; step++ {
+		for _, total := range []int{0, 1, 2, 3, 4, 5, 199, 200} {
+			it := &inTask{total: int64(total)}
+			for off := 0; off < total; off += step {
+				it.encodeChunk(src[off:min(off+step, total)])
+			}
+			if got := it.encoded(); got != base64.StdEncoding.EncodeToString(src[:total]) {
+				t.Fatalf("total %d step %d: %q", total, step, got)
+			}
+		}
+	}
+}
+
+func BenchmarkEncodeChunks(b *testing.B) {
+	chunk := make([]byte, 256<<10)
+	const n = 32
+	b.SetBytes(n * int64(len(chunk)))
+	b.ReportAllocs()
+	for b.Loop() {
+		it := &inTask{total: n * int64(len(chunk))}
+		for range n {
+			it.encodeChunk(chunk)
+		}
+		_ = it.encoded()
+	}
+}

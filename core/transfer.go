@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/crvideomgr/crvideomgr/protocol"
 	"github.com/google/uuid"
@@ -96,7 +97,44 @@ type inTask struct {
 	staged   bool  // everything received; waiting for xferDone
 	file     *os.File
 	path     string
-	buf      []byte
+	// A buffer is base64-encoded as its chunks arrive (spreading the work
+	// over the transfer and keeping no raw copy): enc holds the encoding
+	// of all but the last len(received)%3 bytes, which wait in carry.
+	enc    []byte
+	carry  [2]byte
+	nCarry int
+}
+
+// encodeChunk appends p to t's encoding. mu must be held.
+func (t *inTask) encodeChunk(p []byte) {
+	if t.enc == nil {
+		// One allocation for the whole encoding, not a doubling series of
+		// copies; bounded in case the total is a lie.
+		t.enc = make([]byte, 0, b64EncodedLen(int(min(t.total, maxBufferPrealloc))))
+	}
+	if t.nCarry > 0 {
+		var q [3]byte
+		n := copy(q[:], t.carry[:t.nCarry])
+		k := copy(q[n:], p)
+		p = p[k:]
+		if n+k < 3 {
+			t.nCarry = copy(t.carry[:], q[:n+k])
+			return
+		}
+		t.enc = b64AppendEncode(t.enc, q[:])
+		t.nCarry = 0
+	}
+	full := len(p) / 3 * 3
+	t.enc = b64AppendEncode(t.enc, p[:full])
+	t.nCarry = copy(t.carry[:], p[full:])
+}
+
+// encoded finishes and returns t's base64, without copying it: enc is not
+// touched again.
+func (t *inTask) encoded() string {
+	enc := b64AppendEncode(t.enc, t.carry[:t.nCarry])
+	t.enc, t.nCarry = nil, 0
+	return unsafe.String(unsafe.SliceData(enc), len(enc))
 }
 
 // discard drops partial data and removes the temp file. mu must be held.
@@ -109,7 +147,7 @@ func (t *inTask) discard() {
 		_ = os.Remove(t.path)
 		t.path = ""
 	}
-	t.buf = nil
+	t.enc = nil
 }
 
 // decodeData validates and decodes the base64 the API takes: standard
@@ -573,12 +611,7 @@ func (s *session) onBinary(h protocol.Header, payload []byte) {
 				return
 			}
 		} else {
-			if t.buf == nil {
-				// One allocation for the whole buffer, not a doubling
-				// series of copies; bounded in case the total is a lie.
-				t.buf = make([]byte, 0, min(t.total, maxBufferPrealloc))
-			}
-			t.buf = append(t.buf, payload...)
+			t.encodeChunk(payload)
 		}
 		t.received += int64(len(payload))
 		if t.received == t.total {
@@ -633,8 +666,7 @@ func (s *session) onXferDone(task string) {
 		s.m.emit(func(cb Callback) { cb.NotifyFileData(from, path, name) })
 		return
 	}
-	data := base64.StdEncoding.EncodeToString(t.buf)
-	t.buf = nil
+	data := t.encoded()
 	s.m.emit(func(cb Callback) { cb.NotifyBufferData(from, data) })
 }
 
