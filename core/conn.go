@@ -322,10 +322,14 @@ func (c *conn) writeReleasing(f protocol.Frame) error {
 }
 
 func (c *conn) writeFrame(f *protocol.Frame) error {
-	mt := websocket.TextMessage
 	if f.Binary {
-		mt = websocket.BinaryMessage
+		return c.writeBinaryFrame(f)
 	}
+	return c.writeGorilla(f, websocket.TextMessage)
+}
+
+// writeGorilla writes f through gorilla's message writer.
+func (c *conn) writeGorilla(f *protocol.Frame, mt int) error {
 	c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
 	w, err := c.ws.NextWriter(mt)
 	if err != nil {
