@@ -94,12 +94,13 @@ func TestWsURL(t *testing.T) {
 type fakeServer struct {
 	*httptest.Server
 	frames chan [2][]byte // {type byte, data}
+	acks   chan *protocol.Msg // xferAcks the client sent (dropped when full)
 	mu     sync.Mutex
 	conns  []*websocket.Conn
 }
 
 func newFakeServer(t testing.TB) *fakeServer {
-	fs := &fakeServer{frames: make(chan [2][]byte, 16)}
+	fs := &fakeServer{frames: make(chan [2][]byte, 16), acks: make(chan *protocol.Msg, 64)}
 	up := websocket.Upgrader{}
 	fs.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ws, err := up.Upgrade(w, r, nil)
@@ -143,6 +144,12 @@ func newFakeServer(t testing.TB) *fakeServer {
 				continue
 			}
 			m, err := protocol.Decode(b)
+			if err == nil && m.Op == protocol.OpXferAck {
+				select {
+				case fs.acks <- m:
+				default:
+				}
+			}
 			if err != nil || m.ID == 0 {
 				continue
 			}
