@@ -93,7 +93,7 @@ func TestWsURL(t *testing.T) {
 // answering every other request with code 0.
 type fakeServer struct {
 	*httptest.Server
-	frames chan [2][]byte // {type byte, data}
+	frames chan [2][]byte     // {type byte, data}
 	acks   chan *protocol.Msg // xferAcks the client sent (dropped when full)
 	mu     sync.Mutex
 	conns  []*websocket.Conn

@@ -695,7 +695,7 @@ type queuedChunk struct {
 // The queue is bounded by the transfers' flow-control windows: the server
 // forwards no more than a window beyond what this side acknowledged as
 // stored. Chunks stay in order; a chunk of a task that has ended meanwhile
-// (cancelled, failed, session over) is dropped by onBinary as before.
+// (cancelled, failed, session over) is dropped by storeChunk as before.
 // Reader goroutine.
 func (s *session) queueChunk(h protocol.Header, f protocol.Frame) {
 	s.bulkMu.Lock()
@@ -724,7 +724,7 @@ func (s *session) storeChunks() {
 		s.bulkQ[0] = queuedChunk{}
 		s.bulkQ = s.bulkQ[1:]
 		s.bulkMu.Unlock()
-		s.onBinary(q.h, q.f.Body)
+		s.storeChunk(q.h, q.f.Body)
 		q.f.Release()
 	}
 }

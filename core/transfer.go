@@ -100,6 +100,7 @@ type inTask struct {
 	// A buffer is base64-encoded as its chunks arrive (spreading the work
 	// over the transfer and keeping no raw copy): enc holds the encoding
 	// of all but the last len(received)%3 bytes, which wait in carry.
+	// Until staged these three belong to the storing goroutine, not mu.
 	enc    []byte
 	carry  [2]byte
 	nCarry int
@@ -147,7 +148,8 @@ func (t *inTask) discard() {
 		_ = os.Remove(t.path)
 		t.path = ""
 	}
-	t.enc = nil
+	// t.enc is left alone: the storing goroutine may be encoding into it
+	// (see storeChunk); it goes with the task.
 }
 
 // decodeData validates and decodes the base64 the API takes: standard
@@ -583,7 +585,8 @@ func (s *session) onXferBegin(p *protocol.Msg) {
 	}
 }
 
-// onBinary handles a binary frame. Runs on the reader goroutine.
+// onBinary handles a FrameCmd (chunks go to storeChunk). Runs on the
+// reader goroutine.
 func (s *session) onBinary(h protocol.Header, payload []byte) {
 	m := s.m
 	m.mu.Lock()
@@ -596,42 +599,66 @@ func (s *session) onBinary(h protocol.Header, payload []byte) {
 		from, data := h.Peer, base64.StdEncoding.EncodeToString(payload)
 		m.emit(func(cb Callback) { cb.NotifyCmdData(from, data) })
 		s.send(&protocol.Msg{Op: protocol.OpCmdAck, Task: h.Task})
-	case protocol.FrameChunk:
-		t := s.in[h.Task]
-		if t == nil || t.staged {
-			return
-		}
-		if h.Offset != t.received || t.received+int64(len(payload)) > t.total {
-			s.failIn(t, protocol.ErrData)
-			return
-		}
-		if t.kind == kindFile {
-			if _, err := t.file.Write(payload); err != nil {
+	}
+}
+
+// storeChunk stores one chunk of an incoming transfer: checked and counted
+// under mu, but written to the file (or encoded) outside it, so that
+// neither the reader nor the application's calls wait for the write. Only
+// the storing goroutine (storeChunks) calls it, one chunk at a time, so it
+// alone writes t.file and t.enc while the task is live; another goroutine
+// may meanwhile end the task (discard closes the file: the write fails),
+// which the second locked part sees.
+func (s *session) storeChunk(h protocol.Header, payload []byte) {
+	m := s.m
+	m.mu.Lock()
+	t := s.in[h.Task]
+	if s.ended || t == nil || t.staged {
+		m.mu.Unlock()
+		return
+	}
+	if h.Offset != t.received || t.received+int64(len(payload)) > t.total {
+		s.failIn(t, protocol.ErrData)
+		m.mu.Unlock()
+		return
+	}
+	file := t.file
+	m.mu.Unlock()
+
+	var err error
+	if t.kind == kindFile {
+		_, err = file.Write(payload)
+	} else {
+		t.encodeChunk(payload)
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s.ended || s.in[h.Task] != t {
+		return // ended meanwhile, and discarded
+	}
+	if err != nil {
+		s.failIn(t, protocol.FileWriteErr)
+		return
+	}
+	t.received += int64(len(payload))
+	if t.received == t.total {
+		t.staged = true
+		if t.file != nil {
+			if err := t.file.Close(); err != nil {
+				t.file = nil
 				s.failIn(t, protocol.FileWriteErr)
 				return
 			}
-		} else {
-			t.encodeChunk(payload)
+			t.file = nil
 		}
-		t.received += int64(len(payload))
-		if t.received == t.total {
-			t.staged = true
-			if t.file != nil {
-				if err := t.file.Close(); err != nil {
-					t.file = nil
-					s.failIn(t, protocol.FileWriteErr)
-					return
-				}
-				t.file = nil
-			}
-		}
-		// Acknowledge every quarter window (and at the end) rather than
-		// every chunk: the sender always has three quarters of its window
-		// of credit, and there are fewer control frames to send and relay.
-		if t.staged || s.limits.Window <= 0 || t.received-t.ackedN >= s.limits.Window/4 {
-			t.ackedN = t.received
-			s.send(&protocol.Msg{Op: protocol.OpXferAck, Task: t.id, N: t.received})
-		}
+	}
+	// Acknowledge every quarter window (and at the end) rather than
+	// every chunk: the sender always has three quarters of its window
+	// of credit, and there are fewer control frames to send and relay.
+	if t.staged || s.limits.Window <= 0 || t.received-t.ackedN >= s.limits.Window/4 {
+		t.ackedN = t.received
+		s.send(&protocol.Msg{Op: protocol.OpXferAck, Task: t.id, N: t.received})
 	}
 }
 
