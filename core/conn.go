@@ -56,9 +56,9 @@ type conn struct {
 	// after a resume) must find the session already attached to this conn.
 	proceed chan struct{}
 
-	onFrame func(c *conn, mt int, data []byte) // after the handshake; reader goroutine
-	onTick  func(c *conn)                      // each ping period; writer goroutine
-	onClose func(c *conn)                      // once, on the reader goroutine as it exits
+	onFrame func(c *conn, mt int, buf *protocol.Buf) // after the handshake; reader goroutine
+	onTick  func(c *conn)                            // each ping period; writer goroutine
+	onClose func(c *conn)                            // once, on the reader goroutine as it exits
 
 	pingTimeout atomic.Int64 // nanoseconds
 	readLimit   atomic.Int64 // largest message accepted (as set on ws)
@@ -276,7 +276,7 @@ func (c *conn) readLoop() {
 			continue
 		}
 		if c.onFrame != nil {
-			c.onFrame(c, mt, buf.B)
+			c.onFrame(c, mt, buf)
 		}
 		buf.Release()
 	}
@@ -322,10 +322,14 @@ func (c *conn) writeReleasing(f protocol.Frame) error {
 }
 
 func (c *conn) writeFrame(f *protocol.Frame) error {
-	mt := websocket.TextMessage
 	if f.Binary {
-		mt = websocket.BinaryMessage
+		return c.writeBinaryFrame(f)
 	}
+	return c.writeGorilla(f, websocket.TextMessage)
+}
+
+// writeGorilla writes f through gorilla's message writer.
+func (c *conn) writeGorilla(f *protocol.Frame, mt int) error {
 	c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
 	w, err := c.ws.NextWriter(mt)
 	if err != nil {

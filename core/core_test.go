@@ -51,7 +51,9 @@ func TestSafeExt(t *testing.T) {
 
 func TestDecodeData(t *testing.T) {
 	ok := []string{"", "aGk=", "aGVsbG8=", "AAAA"}
-	bad := []string{"aGk", "aGk=\n", "a\rGk=", "aGk!", "aGl=", "====", " aGk="}
+	bad := []string{"aGk", "aGk=\n", "a\rGk=", "aGk!", "aGl=", "====", " aGk=",
+		// Line breaks in whole quanta, which the length alone would not reveal.
+		"aGk=\n\n\n\n", "\r\n\r\naGk=", "aG\r\n\r\nk=", "AAAA\n\n\n\nAAAA", "aGVs\r\r\r\rbG8="}
 	for _, s := range ok {
 		if _, valid := decodeData(s); !valid {
 			t.Errorf("decodeData(%q) rejected", s)
@@ -91,13 +93,14 @@ func TestWsURL(t *testing.T) {
 // answering every other request with code 0.
 type fakeServer struct {
 	*httptest.Server
-	frames chan [2][]byte // {type byte, data}
+	frames chan [2][]byte     // {type byte, data}
+	acks   chan *protocol.Msg // xferAcks the client sent (dropped when full)
 	mu     sync.Mutex
 	conns  []*websocket.Conn
 }
 
 func newFakeServer(t testing.TB) *fakeServer {
-	fs := &fakeServer{frames: make(chan [2][]byte, 16)}
+	fs := &fakeServer{frames: make(chan [2][]byte, 16), acks: make(chan *protocol.Msg, 64)}
 	up := websocket.Upgrader{}
 	fs.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ws, err := up.Upgrade(w, r, nil)
@@ -141,6 +144,12 @@ func newFakeServer(t testing.TB) *fakeServer {
 				continue
 			}
 			m, err := protocol.Decode(b)
+			if err == nil && m.Op == protocol.OpXferAck {
+				select {
+				case fs.acks <- m:
+				default:
+				}
+			}
 			if err != nil || m.ID == 0 {
 				continue
 			}

@@ -59,6 +59,13 @@ func TestHostileFileNames(t *testing.T) {
 		fs.frames <- [2][]byte{{0}, protocol.Encode(&protocol.Msg{Push: protocol.PushXferBegin, Task: task, From: "peer",
 			Kind: protocol.KindFile, Total: int64(len(body)), Name: name})}
 		fs.frames <- [2][]byte{{1}, append(protocol.AppendHeader(nil, protocol.Header{Type: protocol.FrameChunk, Task: task}), body...)}
+		// As the server does: xferDone once the receiver has acknowledged
+		// storing everything (chunks are stored off the reader goroutine).
+		for a := range fs.acks {
+			if a.Task == task && a.N == int64(len(body)) {
+				break
+			}
+		}
 		fs.frames <- [2][]byte{{0}, protocol.Encode(&protocol.Msg{Push: protocol.PushXferDone, Task: task})}
 		waitCond(t, "file "+task, func() bool { return len(cb.got()) > i })
 		f := cb.got()[i]

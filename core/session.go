@@ -50,6 +50,12 @@ type session struct {
 	out map[string]*outTask // tasks this user sends
 	in  map[string]*inTask  // transfers this user receives
 
+	// Chunks read but not yet stored, in order (see queueChunk). Guarded
+	// by bulkMu, not Mgr.mu.
+	bulkMu  sync.Mutex
+	bulkQ   []queuedChunk
+	storing bool // a storeChunks goroutine is draining bulkQ
+
 	// Pacing by limits.MaxCmds / MaxTransfers: tasks on the wire hold a
 	// slot until the server's answer ends them; the rest wait here, in order.
 	cmdsOut, xfersOut int
@@ -543,8 +549,9 @@ func (s *session) onTick(c *conn) {
 
 // onFrame handles one frame after the handshake: acks release the stream;
 // every other frame is counted in its lane, then handled. Reader goroutine.
-func (s *session) onFrame(c *conn, mt int, data []byte) {
+func (s *session) onFrame(c *conn, mt int, buf *protocol.Buf) {
 	m := s.m
+	data := buf.B
 	m.mu.Lock()
 	current := s.c == c
 	recv, stream := s.recv, s.stream
@@ -574,7 +581,11 @@ func (s *session) onFrame(c *conn, mt int, data []byte) {
 	} else {
 		h, payload, err := protocol.ParseHeader(data)
 		recv.Count(err == nil && h.Type == protocol.FrameChunk)
-		if err == nil {
+		switch {
+		case err != nil:
+		case h.Type == protocol.FrameChunk:
+			s.queueChunk(h, buf.Frame(payload))
+		default:
 			s.onBinary(h, payload)
 		}
 	}
@@ -665,5 +676,54 @@ func (s *session) trackCall(op, id string, code int) {
 		}
 	case protocol.OpRejectCall, protocol.OpHungupCall, protocol.OpCancelCallMoreParty:
 		delete(s.calls, id)
+	}
+}
+
+// queuedChunk is a chunk frame waiting to be stored; f holds a reference
+// to its read buffer.
+type queuedChunk struct {
+	h protocol.Header
+	f protocol.Frame
+}
+
+// queueChunk hands a chunk to the session's storing goroutine (started
+// when none runs) so that the reader goes straight on to the next frame.
+// The bulk bytes queued behind in the socket are then read at the speed of
+// a read, not of a file write or an encode, and a control frame that the
+// server sent after them (a reply, a sendCmd) is handled that much sooner.
+// The queue is bounded by the transfers' flow-control windows: the server
+// forwards no more than a window beyond what this side acknowledged as
+// stored. Chunks stay in order; a chunk of a task that has ended meanwhile
+// (cancelled, failed, session over) is dropped by storeChunk as before.
+// Reader goroutine.
+func (s *session) queueChunk(h protocol.Header, f protocol.Frame) {
+	s.bulkMu.Lock()
+	s.bulkQ = append(s.bulkQ, queuedChunk{h: h, f: f})
+	start := !s.storing
+	s.storing = true
+	s.bulkMu.Unlock()
+	if start {
+		s.m.wg.Add(1) // the reader, itself counted, is running: not from zero
+		go s.storeChunks()
+	}
+}
+
+// storeChunks stores queued chunks until the queue is empty.
+func (s *session) storeChunks() {
+	defer s.m.wg.Done()
+	for {
+		s.bulkMu.Lock()
+		if len(s.bulkQ) == 0 {
+			s.bulkQ = nil
+			s.storing = false
+			s.bulkMu.Unlock()
+			return
+		}
+		q := s.bulkQ[0]
+		s.bulkQ[0] = queuedChunk{}
+		s.bulkQ = s.bulkQ[1:]
+		s.bulkMu.Unlock()
+		s.storeChunk(q.h, q.f.Body)
+		q.f.Release()
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/crvideomgr/crvideomgr/protocol"
 	"github.com/google/uuid"
@@ -96,7 +97,45 @@ type inTask struct {
 	staged   bool  // everything received; waiting for xferDone
 	file     *os.File
 	path     string
-	buf      []byte
+	// A buffer is base64-encoded as its chunks arrive (spreading the work
+	// over the transfer and keeping no raw copy): enc holds the encoding
+	// of all but the last len(received)%3 bytes, which wait in carry.
+	// Until staged these three belong to the storing goroutine, not mu.
+	enc    []byte
+	carry  [2]byte
+	nCarry int
+}
+
+// encodeChunk appends p to t's encoding. mu must be held.
+func (t *inTask) encodeChunk(p []byte) {
+	if t.enc == nil {
+		// One allocation for the whole encoding, not a doubling series of
+		// copies; bounded in case the total is a lie.
+		t.enc = make([]byte, 0, b64EncodedLen(int(min(t.total, maxBufferPrealloc))))
+	}
+	if t.nCarry > 0 {
+		var q [3]byte
+		n := copy(q[:], t.carry[:t.nCarry])
+		k := copy(q[n:], p)
+		p = p[k:]
+		if n+k < 3 {
+			t.nCarry = copy(t.carry[:], q[:n+k])
+			return
+		}
+		t.enc = b64AppendEncode(t.enc, q[:])
+		t.nCarry = 0
+	}
+	full := len(p) / 3 * 3
+	t.enc = b64AppendEncode(t.enc, p[:full])
+	t.nCarry = copy(t.carry[:], p[full:])
+}
+
+// encoded finishes and returns t's base64, without copying it: enc is not
+// touched again.
+func (t *inTask) encoded() string {
+	enc := b64AppendEncode(t.enc, t.carry[:t.nCarry])
+	t.enc, t.nCarry = nil, 0
+	return unsafe.String(unsafe.SliceData(enc), len(enc))
 }
 
 // discard drops partial data and removes the temp file. mu must be held.
@@ -109,22 +148,14 @@ func (t *inTask) discard() {
 		_ = os.Remove(t.path)
 		t.path = ""
 	}
-	t.buf = nil
+	// t.enc is left alone: the storing goroutine may be encoding into it
+	// (see storeChunk); it goes with the task.
 }
 
 // decodeData validates and decodes the base64 the API takes: standard
 // alphabet, padded, no line breaks, so the receiver re-encodes it to the very
-// same string.
-func decodeData(data string) ([]byte, bool) {
-	// Two IndexByte scans (vectorised) rather than ContainsAny, which
-	// tests each byte against a set: this is on the path of every sendCmd
-	// and of whole sendBuffer payloads.
-	if strings.IndexByte(data, '\n') >= 0 || strings.IndexByte(data, '\r') >= 0 {
-		return nil, false
-	}
-	b, err := base64.StdEncoding.Strict().DecodeString(data)
-	return b, err == nil
-}
+// same string. See b64Decode.
+func decodeData(data string) ([]byte, bool) { return b64Decode(data) }
 
 // SendCmd sends up to 50 KiB (decoded) to another user and returns the task
 // ID at once. Result: SendCmdRlst, once the receiver has the data.
@@ -554,7 +585,8 @@ func (s *session) onXferBegin(p *protocol.Msg) {
 	}
 }
 
-// onBinary handles a binary frame. Runs on the reader goroutine.
+// onBinary handles a FrameCmd (chunks go to storeChunk). Runs on the
+// reader goroutine.
 func (s *session) onBinary(h protocol.Header, payload []byte) {
 	m := s.m
 	m.mu.Lock()
@@ -567,47 +599,66 @@ func (s *session) onBinary(h protocol.Header, payload []byte) {
 		from, data := h.Peer, base64.StdEncoding.EncodeToString(payload)
 		m.emit(func(cb Callback) { cb.NotifyCmdData(from, data) })
 		s.send(&protocol.Msg{Op: protocol.OpCmdAck, Task: h.Task})
-	case protocol.FrameChunk:
-		t := s.in[h.Task]
-		if t == nil || t.staged {
-			return
-		}
-		if h.Offset != t.received || t.received+int64(len(payload)) > t.total {
-			s.failIn(t, protocol.ErrData)
-			return
-		}
-		if t.kind == kindFile {
-			if _, err := t.file.Write(payload); err != nil {
+	}
+}
+
+// storeChunk stores one chunk of an incoming transfer: checked and counted
+// under mu, but written to the file (or encoded) outside it, so that
+// neither the reader nor the application's calls wait for the write. Only
+// the storing goroutine (storeChunks) calls it, one chunk at a time, so it
+// alone writes t.file and t.enc while the task is live; another goroutine
+// may meanwhile end the task (discard closes the file: the write fails),
+// which the second locked part sees.
+func (s *session) storeChunk(h protocol.Header, payload []byte) {
+	m := s.m
+	m.mu.Lock()
+	t := s.in[h.Task]
+	if s.ended || t == nil || t.staged {
+		m.mu.Unlock()
+		return
+	}
+	if h.Offset != t.received || t.received+int64(len(payload)) > t.total {
+		s.failIn(t, protocol.ErrData)
+		m.mu.Unlock()
+		return
+	}
+	file := t.file
+	m.mu.Unlock()
+
+	var err error
+	if t.kind == kindFile {
+		_, err = file.Write(payload)
+	} else {
+		t.encodeChunk(payload)
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s.ended || s.in[h.Task] != t {
+		return // ended meanwhile, and discarded
+	}
+	if err != nil {
+		s.failIn(t, protocol.FileWriteErr)
+		return
+	}
+	t.received += int64(len(payload))
+	if t.received == t.total {
+		t.staged = true
+		if t.file != nil {
+			if err := t.file.Close(); err != nil {
+				t.file = nil
 				s.failIn(t, protocol.FileWriteErr)
 				return
 			}
-		} else {
-			if t.buf == nil {
-				// One allocation for the whole buffer, not a doubling
-				// series of copies; bounded in case the total is a lie.
-				t.buf = make([]byte, 0, min(t.total, maxBufferPrealloc))
-			}
-			t.buf = append(t.buf, payload...)
+			t.file = nil
 		}
-		t.received += int64(len(payload))
-		if t.received == t.total {
-			t.staged = true
-			if t.file != nil {
-				if err := t.file.Close(); err != nil {
-					t.file = nil
-					s.failIn(t, protocol.FileWriteErr)
-					return
-				}
-				t.file = nil
-			}
-		}
-		// Acknowledge every quarter window (and at the end) rather than
-		// every chunk: the sender always has three quarters of its window
-		// of credit, and there are fewer control frames to send and relay.
-		if t.staged || s.limits.Window <= 0 || t.received-t.ackedN >= s.limits.Window/4 {
-			t.ackedN = t.received
-			s.send(&protocol.Msg{Op: protocol.OpXferAck, Task: t.id, N: t.received})
-		}
+	}
+	// Acknowledge every quarter window (and at the end) rather than
+	// every chunk: the sender always has three quarters of its window
+	// of credit, and there are fewer control frames to send and relay.
+	if t.staged || s.limits.Window <= 0 || t.received-t.ackedN >= s.limits.Window/4 {
+		t.ackedN = t.received
+		s.send(&protocol.Msg{Op: protocol.OpXferAck, Task: t.id, N: t.received})
 	}
 }
 
@@ -642,8 +693,7 @@ func (s *session) onXferDone(task string) {
 		s.m.emit(func(cb Callback) { cb.NotifyFileData(from, path, name) })
 		return
 	}
-	data := base64.StdEncoding.EncodeToString(t.buf)
-	t.buf = nil
+	data := t.encoded()
 	s.m.emit(func(cb Callback) { cb.NotifyBufferData(from, data) })
 }
 
