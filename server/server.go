@@ -4,8 +4,8 @@
 // in-process.
 //
 // Concurrency: each connection has one reader goroutine (which runs every
-// handler for that connection) and one writer goroutine (which drains the
-// connection's protocol.Outbox). Shared state lives in enterprises, each
+// handler for that connection) and, while there is something to write, one
+// writer goroutine (which drains the connection's protocol.Outbox). Shared state lives in enterprises, each
 // guarded by its own mutex; under that mutex the only outside effect allowed
 // is a non-blocking push to a session's Outbox. Lock order:
 // Server.mu → enterprise.mu → session.pushMu → Outbox.
@@ -454,7 +454,7 @@ func (s *Server) enterprise(name string) *enterprise {
 }
 
 // serveWS upgrades a request to a WebSocket connection and starts its reader
-// and writer. Runs in the HTTP server's goroutine for the request.
+// and ping timer. Runs in the HTTP server's goroutine for the request.
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
@@ -469,10 +469,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.conns[c] = struct{}{}
-	s.wg.Add(2)
+	s.wg.Add(2) // the reader, and the writer's final exit (conn.writerDone)
 	s.mu.Unlock()
-	go c.writeLoop()
-	go c.readLoop()
+	c.start()
 }
 
 // connGone forgets a finished connection. Runs in its reader goroutine.
