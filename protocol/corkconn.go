@@ -22,6 +22,9 @@ var corkPool = sync.Pool{New: func() any { b := make([]byte, 0, corkMax); return
 // straight through. Safe for concurrent use: a write from another goroutine
 // while corked (a pong) is gathered too and leaves with the next Flush. The
 // buffer is pooled: an idle connection holds none.
+//
+// A CorkConn made by CorkListener also reads through pooled buffers (see
+// Read): a connection waiting for input holds no read buffer.
 type CorkConn struct {
 	net.Conn
 
@@ -33,6 +36,13 @@ type CorkConn struct {
 	// SetReadDeadline), each under its own lock so that setting one never
 	// waits for a write in progress.
 	rdl, wdl deadline
+
+	// Read side, one reader at a time. rd waits for input and reads it
+	// into a pooled buffer (nil: reads go straight to Conn). rbuf holds
+	// unread input at rbuf[roff:rend], and is nil when all of it was read.
+	rd         *rawReader
+	rbuf       *[]byte
+	roff, rend int
 }
 
 // deadline is a socket deadline as last set, in Unix nanoseconds (0: none).
@@ -88,6 +98,42 @@ func (c *CorkConn) SetDeadline(t time.Time) error {
 		return err
 	}
 	return c.SetWriteDeadline(t)
+}
+
+// readChunk is the pooled read buffer: a read smaller than this waits for
+// input holding no buffer, then takes as much as is there (up to
+// readChunk, several small messages at once) into a pooled buffer and
+// serves it from there; larger reads go straight to the connection.
+const readChunk = 4 << 10
+
+var readPool = sync.Pool{New: func() any { b := make([]byte, readChunk); return &b }}
+
+// Read reads into p, through a pooled buffer when the CorkConn pools reads
+// and p is small.
+func (c *CorkConn) Read(p []byte) (int, error) {
+	if c.rbuf != nil {
+		n := copy(p, (*c.rbuf)[c.roff:c.rend])
+		c.roff += n
+		if c.roff == c.rend {
+			readPool.Put(c.rbuf)
+			c.rbuf = nil
+		}
+		return n, nil
+	}
+	if c.rd == nil || len(p) >= readChunk || len(p) == 0 {
+		return c.Conn.Read(p)
+	}
+	b, n, err := c.rd.read()
+	if err != nil {
+		return 0, err
+	}
+	k := copy(p, (*b)[:n])
+	if k == n {
+		readPool.Put(b)
+	} else {
+		c.rbuf, c.roff, c.rend = b, k, n
+	}
+	return k, nil
 }
 
 // Cork starts gathering writes.
@@ -157,7 +203,8 @@ func CorkOf(nc net.Conn) *CorkConn {
 	return c
 }
 
-// CorkListener wraps every accepted connection in a CorkConn.
+// CorkListener wraps every accepted connection in a CorkConn, which pools
+// its read buffers where the platform allows (Unix TCP).
 type CorkListener struct{ net.Listener }
 
 // Accept waits for the next connection.
@@ -166,7 +213,9 @@ func (l CorkListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &CorkConn{Conn: c}, nil
+	cc := &CorkConn{Conn: c}
+	cc.rd = newRawReader(c)
+	return cc, nil
 }
 
 // MaxBatch bounds the frames a writer gathers into one system call.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -225,5 +226,90 @@ func TestLazyDeadlineExpires(t *testing.T) {
 	}
 	if _, err := c.Read(b); err != nil || b[0] != 7 {
 		t.Fatalf("read after extension: %v %v", err, b)
+	}
+}
+
+// pooledPair returns a CorkConn that pools its reads, as CorkListener
+// makes them, and the other end.
+func pooledPair(t *testing.T) (*CorkConn, net.Conn) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	peer, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := CorkListener{Listener: ln}.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := nc.(*CorkConn)
+	t.Cleanup(func() { c.Close(); peer.Close() })
+	if c.rd == nil && runtime.GOOS != "windows" && runtime.GOOS != "plan9" && runtime.GOOS != "js" && runtime.GOOS != "wasip1" {
+		t.Fatal("an accepted TCP connection does not pool its reads")
+	}
+	return c, peer
+}
+
+// TestPooledReadOrder: small reads (served from a pooled buffer), large
+// reads (straight from the socket) and reads that drain a pooled buffer in
+// pieces see the peer's bytes in order; after the last byte the reader
+// holds no buffer, and the peer's close reads as io.EOF.
+func TestPooledReadOrder(t *testing.T) {
+	c, peer := pooledPair(t)
+	want := make([]byte, 3*readChunk+777)
+	for i := range want {
+		want[i] = byte(i * 7)
+	}
+	go func() {
+		for off := 0; off < len(want); {
+			n := min(len(want)-off, 1+off%1500)
+			peer.Write(want[off : off+n])
+			off += n
+		}
+		peer.Close()
+	}()
+	var got []byte
+	sizes := []int{1, 10, 256, readChunk, 2 * readChunk, 100}
+	for i := 0; ; i++ {
+		p := make([]byte, sizes[i%len(sizes)])
+		n, err := c.Read(p)
+		got = append(got, p[:n]...)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) == len(want) && c.rbuf != nil {
+			t.Fatal("all input read, a pooled buffer still held")
+		}
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("read %d bytes, not the %d written in order", len(got), len(want))
+	}
+}
+
+// TestPooledReadDeadline: a small read waiting for input ends at the read
+// deadline with a timeout, holding no buffer, and the connection still
+// reads afterwards.
+func TestPooledReadDeadline(t *testing.T) {
+	c, peer := pooledPair(t)
+	c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	var ne net.Error
+	if _, err := c.Read(make([]byte, 10)); !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("read past the deadline: %v, want a timeout", err)
+	}
+	if c.rbuf != nil {
+		t.Fatal("a timed-out read holds a buffer")
+	}
+	c.SetReadDeadline(time.Time{})
+	peer.Write([]byte("hello"))
+	p := make([]byte, 10)
+	n, err := c.Read(p)
+	if err != nil || string(p[:n]) != "hello" {
+		t.Fatalf("read after the timeout: %q, %v", p[:n], err)
 	}
 }

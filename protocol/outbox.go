@@ -55,12 +55,34 @@ type Outbox struct {
 	bulk      []Frame
 	ctrlBytes int
 	closed    bool
-	ready     chan struct{}
+	ready     chan struct{} // nil when notify is set
+	notify    func()
 }
 
-// NewOutbox returns an empty outbox.
+// NewOutbox returns an empty outbox whose writer waits on Ready.
 func NewOutbox(maxCtrlBytes int) *Outbox {
 	return &Outbox{MaxCtrlBytes: maxCtrlBytes, ready: make(chan struct{}, 1)}
+}
+
+// NewOutboxNotify returns an empty outbox that calls notify after every
+// push and after Close, outside its lock, instead of signalling Ready
+// (which is then nil): a connection can start a writer when there is
+// something to write instead of keeping one waiting. notify must not block;
+// it may run on any goroutine that pushes, under that goroutine's locks.
+func NewOutboxNotify(maxCtrlBytes int, notify func()) *Outbox {
+	return &Outbox{MaxCtrlBytes: maxCtrlBytes, notify: notify}
+}
+
+// signal tells the writer that something changed. Not under o.mu.
+func (o *Outbox) signal() {
+	if o.notify != nil {
+		o.notify()
+		return
+	}
+	select {
+	case o.ready <- struct{}{}:
+	default:
+	}
 }
 
 // PushCtrl queues a control frame.
@@ -88,10 +110,7 @@ func (o *Outbox) push(f Frame, bulk bool) error {
 		o.ctrlBytes += f.Len()
 	}
 	o.mu.Unlock()
-	select {
-	case o.ready <- struct{}{}:
-	default:
-	}
+	o.signal()
 	return nil
 }
 
@@ -126,7 +145,7 @@ func (o *Outbox) Pop() (f Frame, ok bool) {
 }
 
 // Ready is signalled (at least once) after a push; the writer waits on it
-// when Pop finds nothing.
+// when Pop finds nothing. It is nil for an outbox made by NewOutboxNotify.
 func (o *Outbox) Ready() <-chan struct{} { return o.ready }
 
 // Close drops and releases everything queued; later pushes fail with
@@ -147,10 +166,7 @@ func (o *Outbox) Close() {
 	for i := range bulk {
 		bulk[i].release()
 	}
-	select {
-	case o.ready <- struct{}{}:
-	default:
-	}
+	o.signal()
 }
 
 // Closed reports whether Close has been called.

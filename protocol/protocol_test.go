@@ -151,3 +151,24 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestOutboxNotify(t *testing.T) {
+	n := 0
+	o := NewOutboxNotify(0, func() { n++ })
+	if o.Ready() != nil {
+		t.Fatal("Ready of a notifying outbox is not nil")
+	}
+	o.PushCtrl(Frame{Head: []byte("c")})
+	o.PushBulk(Frame{Body: []byte("b")})
+	if n != 2 {
+		t.Fatalf("notified %d times after 2 pushes", n)
+	}
+	o.Close()
+	if n != 3 {
+		t.Fatalf("notified %d times, want once more on Close", n)
+	}
+	o.Close()
+	if err := o.PushCtrl(Frame{}); !errors.Is(err, ErrOutboxClosed) || n != 3 {
+		t.Fatalf("after Close: err %v, notified %d times", err, n)
+	}
+}

@@ -107,9 +107,19 @@ func (c *tclient) countFrame(bulk bool) []byte {
 
 func dial(t *testing.T, s *Server, name string) *tclient {
 	t.Helper()
+	return dialHook(t, s, name, nil)
+}
+
+// dialHook is dial with hook (if not nil) run on the connection before the
+// client starts reading it (to set a ping handler, say).
+func dialHook(t *testing.T, s *Server, name string, hook func(*websocket.Conn)) *tclient {
+	t.Helper()
 	ws, _, err := websocket.DefaultDialer.Dial("ws://"+s.Addr()+"/ws", nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if hook != nil {
+		hook(ws)
 	}
 	c := &tclient{t: t, name: name, ws: ws, replies: make(map[uint64]*protocol.Msg)}
 	go c.readLoop()

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -11,13 +12,15 @@ import (
 )
 
 // conn is one WebSocket connection. Its reader goroutine (readLoop) parses
-// frames and runs every handler; its writer goroutine (writeLoop) is the only
-// one that writes data frames, popping the Outbox (control before bulk).
+// frames and runs every handler. Data frames are written by a writer
+// (writeLoop) that runs only while there is something to do: a push to the
+// Outbox, a ping due or a close starts one, and it exits when the queue is
+// empty, so an idle connection keeps one goroutine, the reader. There is
+// never more than one writer at a time.
 type conn struct {
 	srv *Server
 	ws  *websocket.Conn
 	out *protocol.Outbox
-	log *slog.Logger
 	// cork gathers the writes of one batch of frames into one system call
 	// (nil when the connection did not come from the server's listener).
 	cork *protocol.CorkConn
@@ -31,27 +34,52 @@ type conn struct {
 	loginBy time.Time
 
 	// flushClose asks the writer to write what is queued, then close (after
-	// lineOff and the logout reply). wake nudges the writer to notice.
+	// lineOff and the logout reply).
 	flushClose atomic.Bool
-	wake       chan struct{}
 	// killReason is why the connection was cut off (kill), logged by the writer.
 	killReason atomic.Pointer[string]
 	// readDone is closed when the reader goroutine has finished.
 	readDone chan struct{}
+
+	// pingTimer sets pingDue every ping interval (re-armed by the writer
+	// after each ping) and runs the writer if none is running.
+	pingTimer *time.Timer
+	pingDue   atomic.Bool
+
+	// wmu guards the writer's state; innermost lock (kick runs under any).
+	wmu sync.Mutex
+	// writing: a writer runs. again: something was signalled while it
+	// ran, so it looks at the queue once more before it exits. wdone: the
+	// writer has finished for good and closed the socket.
+	writing, again, wdone bool
 }
 
 func newConn(s *Server, ws *websocket.Conn) *conn {
-	return &conn{
+	c := &conn{
 		srv:      s,
 		ws:       ws,
 		cork:     protocol.CorkOf(ws.NetConn()),
-		out:      protocol.NewOutbox(0), // unbounded: the session's stream bounds signaling
-		log:      s.log.With("remote", ws.RemoteAddr().String()),
-		wake:     make(chan struct{}, 1),
 		readDone: make(chan struct{}),
 		loginBy:  time.Now().Add(s.loginTimeout),
 	}
+	// Unbounded: the session's stream bounds signaling.
+	c.out = protocol.NewOutboxNotify(0, c.kick)
+	return c
 }
+
+// start runs the connection: its reader, and the ping timer that runs the
+// writer. The server's wg must count two for it (the reader and the
+// writer's final exit).
+func (c *conn) start() {
+	c.pingTimer = time.AfterFunc(c.pingEvery(), c.pingTick)
+	go c.readLoop()
+}
+
+func (c *conn) pingEvery() time.Duration { return max(c.srv.cfg.PingTimeout/3, time.Millisecond) }
+
+// log returns the connection's logger. Made on use: a logger with
+// attributes costs memory that an idle connection would keep.
+func (c *conn) log() *slog.Logger { return c.srv.log.With("remote", c.ws.RemoteAddr().String()) }
 
 // Reasons for kill.
 const (
@@ -73,10 +101,7 @@ func (c *conn) kill(reason string) {
 // close the connection. Non-blocking; may be called under any lock.
 func (c *conn) closeAfterFlush() {
 	c.flushClose.Store(true)
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
+	c.kick()
 }
 
 // sendCtrl queues an encoded control frame; an overflowing control queue
@@ -125,7 +150,7 @@ func (c *conn) readLoop() {
 	for {
 		typ, r, err := c.ws.NextReader()
 		if err != nil {
-			c.log.Debug("read ended", "err", err)
+			c.log().Debug("read ended", "err", err)
 			return
 		}
 		// A pooled buffer, held only while the message is handled (a
@@ -133,7 +158,7 @@ func (c *conn) readLoop() {
 		// holds none, and reading allocates nothing in steady state.
 		buf, err := protocol.ReadBuf(r, int(c.srv.readLimit))
 		if err != nil {
-			c.log.Debug("read ended", "err", err)
+			c.log().Debug("read ended", "err", err)
 			return
 		}
 		c.extendRead()
@@ -170,40 +195,71 @@ func (c *conn) finish() {
 	close(c.readDone)
 }
 
-// writeLoop writes queued frames and pings until the outbox is closed or a
-// write fails, then closes the socket. Runs in its own goroutine, one per
-// connection.
+// kick makes sure a writer will look at the connection's state: it starts
+// one, or has the one running look once more before it exits. The Outbox
+// calls it after every push and on Close. Non-blocking; may be called under
+// any lock.
+func (c *conn) kick() {
+	if c.claimWriter() {
+		go c.writeLoop()
+	}
+}
+
+// claimWriter reports whether the caller is to run writeLoop: true unless
+// a writer runs (it is then told to look again) or has finished for good.
+func (c *conn) claimWriter() bool {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	switch {
+	case c.wdone:
+		return false
+	case c.writing:
+		c.again = true
+		return false
+	}
+	c.writing = true
+	return true
+}
+
+// park ends the writer's turn unless it was kicked since it last looked
+// (then false: it looks again). Whoever kicks after this starts a new one.
+func (c *conn) park() bool {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.again {
+		c.again = false
+		return false
+	}
+	c.writing = false
+	return true
+}
+
+// pingTick runs in the ping timer's goroutine: it marks a ping due and
+// becomes the writer if none runs.
+func (c *conn) pingTick() {
+	c.pingDue.Store(true)
+	if c.claimWriter() {
+		c.writeLoop()
+	}
+}
+
+// writeLoop writes queued frames and a due ping until there is nothing left
+// to do, then returns (park). When the outbox is closed, a write fails or a
+// flushClose has flushed, it closes the socket and the connection has no
+// writer again (writerDone). Runs in a goroutine of its own started by kick,
+// or in the ping timer's; only the writer claimed by claimWriter runs it.
 func (c *conn) writeLoop() {
-	defer c.srv.wg.Done()
-	defer c.ws.Close()
-	defer func() {
-		if r := c.killReason.Load(); r != nil && *r != reasonShutdown {
-			c.log.Warn("connection cut off", "reason", *r)
-		}
-	}()
-	pingEvery := max(c.srv.cfg.PingTimeout/3, time.Millisecond)
-	ticker := time.NewTicker(pingEvery)
-	defer ticker.Stop()
 	for {
 		if f, ok := c.out.Pop(); ok {
 			if err := protocol.WriteBatch(c.cork, c.out, f, c.write); err != nil {
-				c.log.Debug("write failed", "err", err)
-				c.out.Close()
+				c.log().Debug("write failed", "err", err)
+				c.writerDone()
 				return
 			}
-			select {
-			case <-ticker.C:
-				if !c.ping() {
-					return
-				}
-			default:
-			}
-			continue
-		}
-		if c.out.Closed() {
+		} else if c.out.Closed() {
+			c.writerDone()
 			return
-		}
-		if c.flushClose.Load() {
+		} else if c.flushClose.Load() {
 			// Close handshake: wait for the peer's close (the reader then
 			// ends) before closing the socket, so that unread input does
 			// not turn the close into a reset that could discard the
@@ -215,34 +271,55 @@ func (c *conn) writeLoop() {
 			case <-c.readDone:
 			case <-time.After(closeWait):
 			}
-			c.out.Close()
+			c.writerDone()
 			return
-		}
-		select {
-		case <-c.out.Ready():
-		case <-c.wake:
-		case <-ticker.C:
-			if !c.ping() {
+		} else if !c.pingDue.Load() {
+			if c.park() {
 				return
 			}
+			continue
+		}
+		// A ping goes out when it is due, between batches.
+		if c.pingDue.Load() && c.pingDue.Swap(false) {
+			if !c.ping() {
+				c.writerDone()
+				return
+			}
+			c.pingTimer.Reset(c.pingEvery())
 		}
 	}
 }
 
-// ping sends a WebSocket ping; false when the connection is broken. Writer goroutine.
+// writerDone ends the connection's writing for good: no writer starts
+// again, what is queued is dropped and the socket is closed. Called once,
+// by the last writer.
+func (c *conn) writerDone() {
+	c.wmu.Lock()
+	c.wdone, c.writing = true, false
+	c.wmu.Unlock()
+	c.pingTimer.Stop()
+	c.out.Close()
+	if r := c.killReason.Load(); r != nil && *r != reasonShutdown {
+		c.log().Warn("connection cut off", "reason", *r)
+	}
+	c.ws.Close()
+	c.srv.wg.Done()
+}
+
+// ping sends a WebSocket ping, with the stream ack first if one is due;
+// false when the connection is broken. Writer.
 func (c *conn) ping() bool {
 	if s := c.live.Load(); s != nil {
 		c.sendAck(s, true)
 	}
 	if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.srv.cfg.PingTimeout)); err != nil {
-		c.log.Debug("ping failed", "err", err)
-		c.out.Close()
+		c.log().Debug("ping failed", "err", err)
 		return false
 	}
 	return true
 }
 
-// write puts one frame on the wire under a write deadline. Writer goroutine.
+// write puts one frame on the wire under a write deadline. Writer.
 func (c *conn) write(f protocol.Frame) error {
 	defer func() {
 		if f.Release != nil {
@@ -275,12 +352,12 @@ func (c *conn) write(f protocol.Frame) error {
 // login and resume are accepted. Reader goroutine, no lock held.
 func (c *conn) handleText(data []byte) {
 	if len(data) > protocol.MaxTextFrame {
-		c.log.Debug("text frame too large, dropped", "len", len(data))
+		c.log().Debug("text frame too large, dropped", "len", len(data))
 		return
 	}
 	m, err := protocol.Decode(data)
 	if err != nil {
-		c.log.Debug("malformed text frame, dropped", "len", len(data))
+		c.log().Debug("malformed text frame, dropped", "len", len(data))
 		return
 	}
 	if m.Op == "" || m.ID == 0 {

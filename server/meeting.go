@@ -60,7 +60,7 @@ func (e *enterprise) createMeeting(s *session, m *protocol.Msg) {
 	}
 	rec, err := e.srv.store.createMeeting(e.name, s.usrID, m.Subject, pswd, time.Now())
 	if err != nil {
-		s.log.Error("createMeeting: store", "err", err)
+		s.log().Error("createMeeting: store", "err", err)
 		s.reply(m.ID, protocol.ServerException, nil)
 		return
 	}
@@ -77,7 +77,7 @@ func (e *enterprise) destroyMeeting(s *session, m *protocol.Msg) {
 	case errors.Is(err, ErrMeetNotExist):
 		s.reply(m.ID, protocol.MeetNotExist, nil)
 	default:
-		s.log.Error("destroyMeeting: store", "err", err)
+		s.log().Error("destroyMeeting: store", "err", err)
 		s.reply(m.ID, protocol.ServerException, nil)
 	}
 }
@@ -86,7 +86,7 @@ func (e *enterprise) destroyMeeting(s *session, m *protocol.Msg) {
 func (e *enterprise) getMeetings(s *session, m *protocol.Msg) {
 	recs, err := e.srv.store.listMeetings(e.name)
 	if err != nil {
-		s.log.Error("getMeetings: store", "err", err)
+		s.log().Error("getMeetings: store", "err", err)
 		s.reply(m.ID, protocol.ServerException, nil)
 		return
 	}

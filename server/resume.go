@@ -72,7 +72,7 @@ func (c *conn) sessionFrame(s *session, typ int, buf *protocol.Buf) {
 		s.recv.Count(false)
 		switch {
 		case err != nil:
-			c.log.Debug("malformed text frame, dropped", "len", len(data))
+			c.log().Debug("malformed text frame, dropped", "len", len(data))
 		case m.Op == "":
 		case m.ID == 0:
 			s.handleOneWay(m)
@@ -84,7 +84,7 @@ func (c *conn) sessionFrame(s *session, typ int, buf *protocol.Buf) {
 		s.recv.Count(err == nil && h.Type == protocol.FrameChunk)
 		switch {
 		case err != nil:
-			c.log.Debug("malformed binary frame, dropped", "len", len(data))
+			c.log().Debug("malformed binary frame, dropped", "len", len(data))
 		case h.Type == protocol.FrameCmd:
 			s.ent.cmdFrame(s, h, payload)
 		case h.Type == protocol.FrameChunk:
@@ -126,18 +126,18 @@ func (s *session) connLost(c *conn) {
 	s.stream.Detach()
 	if s.noResume || e.srv.isClosed() {
 		if e.endLocked(s) {
-			s.log.Info("session ended", "why", "connection closed")
+			s.log().Info("session ended", "why", "connection closed")
 		}
 		return
 	}
 	s.graceGen++
 	gen := s.graceGen
-	s.log.Info("connection lost; waiting for resume", "grace", e.srv.cfg.ResumeGrace)
+	s.log().Info("connection lost; waiting for resume", "grace", e.srv.cfg.ResumeGrace)
 	s.grace = time.AfterFunc(e.srv.cfg.ResumeGrace, func() {
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		if s.c == nil && s.graceGen == gen && e.endLocked(s) {
-			s.log.Info("session ended", "why", "resume grace ran out")
+			s.log().Info("session ended", "why", "resume grace ran out")
 		}
 	})
 }
@@ -177,7 +177,7 @@ func (c *conn) handleResume(m *protocol.Msg) {
 	n, nb := s.recv.Counts()
 	c.reply(m.ID, protocol.NoErr, &protocol.Msg{N: int64(n), NB: int64(nb)})
 	if err := s.stream.Attach(c.out, uint64(m.N), uint64(m.NB)); err != nil {
-		s.log.Warn("resume refused", "err", err)
+		s.log().Warn("resume refused", "err", err)
 		s.noResume = true
 		e.endLocked(s)
 		c.closeAfterFlush()
@@ -186,7 +186,7 @@ func (c *conn) handleResume(m *protocol.Msg) {
 	s.c = c
 	c.sess = s
 	c.live.Store(s)
-	s.log.Info("session resumed")
+	s.log().Info("session resumed")
 }
 
 // tokenKey is the sessions map key of a resume token: its SHA-256. The

@@ -90,7 +90,7 @@ func (c *conn) authenticate(m *protocol.Msg, usrID string) int {
 	s := c.srv
 	addr := addrKey(c.ws.RemoteAddr())
 	if s.loginThrottled(addr, m.Acnt, m.Priv) {
-		c.log.Info("login refused: throttled", "acnt", m.Acnt)
+		c.log().Info("login refused: throttled", "acnt", m.Acnt)
 		return protocol.ServerException
 	}
 	code := protocol.AcntPswdErr
@@ -100,10 +100,10 @@ func (c *conn) authenticate(m *protocol.Msg, usrID string) int {
 	}
 	if err != nil {
 		if !errors.Is(err, ErrNoAccount) && !errors.Is(err, ErrWrongPassword) {
-			c.log.Error("login: store", "err", err)
+			c.log().Error("login: store", "err", err)
 			return protocol.ServerException
 		}
-		c.log.Info("login failed", "acnt", m.Acnt, "code", code)
+		c.log().Info("login failed", "acnt", m.Acnt, "code", code)
 		s.loginFailed(addr, m.Acnt, m.Priv, code)
 		return code
 	}
@@ -118,9 +118,9 @@ func (c *conn) authenticate(m *protocol.Msg, usrID string) int {
 	c.extendRead() // the call may have outlasted the read deadline
 	switch code {
 	case protocol.CustomAuthException:
-		c.log.Warn("login: auth webhook failed", "acnt", m.Acnt, "usrID", usrID, "err", err)
+		c.log().Warn("login: auth webhook failed", "acnt", m.Acnt, "usrID", usrID, "err", err)
 	case protocol.CustomAuthFailed:
-		c.log.Info("login failed: auth webhook refused", "acnt", m.Acnt, "usrID", usrID)
+		c.log().Info("login failed: auth webhook refused", "acnt", m.Acnt, "usrID", usrID)
 		s.loginFailed(addr, m.Acnt, m.Priv, code)
 	}
 	return code

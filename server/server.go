@@ -4,8 +4,8 @@
 // in-process.
 //
 // Concurrency: each connection has one reader goroutine (which runs every
-// handler for that connection) and one writer goroutine (which drains the
-// connection's protocol.Outbox). Shared state lives in enterprises, each
+// handler for that connection) and, while there is something to write, one
+// writer goroutine (which drains the connection's protocol.Outbox). Shared state lives in enterprises, each
 // guarded by its own mutex; under that mutex the only outside effect allowed
 // is a non-blocking push to a session's Outbox. Lock order:
 // Server.mu → enterprise.mu → session.pushMu → Outbox.
@@ -107,12 +107,18 @@ const (
 	// hold one). Every text frame and FrameCmd fits in it; a chunk frame,
 	// over twice its size, is not copied into it: gorilla writes it from
 	// the read buffer it was received in, and the CorkConn sends its frame
-	// header, the chunk and the closing frame in one writev. The read buffer is the HTTP server's
-	// 4 KiB one, taken over at the upgrade (ReadBufferSize 0): messages are
-	// read into pooled buffers (protocol.ReadBuf), large ones straight from
-	// the socket past it, so a bigger one (it was 64 KiB) only cost memory,
-	// 64 KiB per idle connection.
+	// header, the chunk and the closing frame in one writev.
 	wsBufferSize = 64 << 10
+	// wsReadBufferSize is gorilla's read buffer, which a connection keeps
+	// for its whole life, idle or not; the smallest that holds a control
+	// frame with its header. It costs no system calls: below it the
+	// CorkConn reads what the socket has (up to 4 KiB, several messages)
+	// into a pooled buffer, only once there is input, so a connection
+	// waiting for input holds no other read buffer; and messages are read
+	// into pooled buffers (protocol.ReadBuf), large ones straight from the
+	// socket. (It was the HTTP server's 4 KiB buffer, taken over at the
+	// upgrade; before that a 64 KiB one.)
+	wsReadBufferSize = 256
 	// shutdownFlush bounds how long Close lets connections flush and close
 	// gracefully before cutting them off.
 	shutdownFlush = 2 * time.Second
@@ -253,7 +259,7 @@ func New(cfg Config) (*Server, error) {
 	payload := max(cfg.Chunk, protocol.MaxCmdBytes)
 	s.readLimit = int64(max(protocol.MaxTextFrame, protocol.HeaderLen+2*protocol.MaxIDLen+payload))
 	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:  0,
+		ReadBufferSize:  wsReadBufferSize,
 		WriteBufferSize: wsBufferSize,
 		WriteBufferPool: &sync.Pool{},
 		// Native SDK clients send no Origin; browsers are not a target.
@@ -454,7 +460,7 @@ func (s *Server) enterprise(name string) *enterprise {
 }
 
 // serveWS upgrades a request to a WebSocket connection and starts its reader
-// and writer. Runs in the HTTP server's goroutine for the request.
+// and ping timer. Runs in the HTTP server's goroutine for the request.
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
@@ -469,10 +475,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.conns[c] = struct{}{}
-	s.wg.Add(2)
+	s.wg.Add(2) // the reader, and the writer's final exit (conn.writerDone)
 	s.mu.Unlock()
-	go c.writeLoop()
-	go c.readLoop()
+	c.start()
 }
 
 // connGone forgets a finished connection. Runs in its reader goroutine.

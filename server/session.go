@@ -41,7 +41,6 @@ type session struct {
 	ent   *enterprise
 	usrID string
 	nick  string
-	log   *slog.Logger
 
 	// pushMu makes numbering and queueing a push one step, so seq follows
 	// queue order.
@@ -147,7 +146,6 @@ func (c *conn) handleLogin(m *protocol.Msg) {
 		stream: protocol.NewStream(maxCtrlBytes),
 		usrID:  usrID,
 		nick:   m.Nick,
-		log:    c.log.With("enterprise", e.name, "usrID", usrID),
 		status: protocol.StatusIdle,
 		calls:  make(map[string]*call),
 		out:    make(map[string]*transfer),
@@ -157,7 +155,7 @@ func (c *conn) handleLogin(m *protocol.Msg) {
 	c.live.Store(s)
 	c.extendRead() // lift the login deadline
 	kicked := e.login(s, m.ID)
-	s.log.Info("login", "kicked_older", kicked)
+	c.log().Info("login", "enterprise", e.name, "usrID", usrID, "kicked_older", kicked)
 }
 
 // login registers s as the online session of its usrID, kicking an older one
@@ -187,7 +185,7 @@ func (e *enterprise) endSession(s *session, why string) {
 	ended := e.endLocked(s)
 	e.mu.Unlock()
 	if ended {
-		s.log.Info("session ended", "why", why)
+		s.log().Info("session ended", "why", why)
 	}
 }
 
@@ -232,6 +230,9 @@ func (e *enterprise) endLocked(s *session) bool {
 	s.stream.Close()
 	return true
 }
+
+// log returns the session's logger. Made on use, like conn.log.
+func (s *session) log() *slog.Logger { return s.ent.log.With("usrID", s.usrID) }
 
 // mapValues returns the values of m, so the caller may change m while iterating.
 func mapValues[K comparable, V any](m map[K]V) []V {
@@ -305,6 +306,6 @@ func (e *enterprise) logout(s *session, id uint64) {
 	ended := e.endLocked(s)
 	e.mu.Unlock()
 	if ended {
-		s.log.Info("logout")
+		s.log().Info("logout")
 	}
 }

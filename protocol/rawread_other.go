@@ -1,0 +1,13 @@
+//go:build !unix
+
+package protocol
+
+import "net"
+
+// rawReader is Unix only; elsewhere a CorkConn reads straight from its
+// connection.
+type rawReader struct{}
+
+func newRawReader(net.Conn) *rawReader { return nil }
+
+func (*rawReader) read() (*[]byte, int, error) { panic("unreachable") }
