@@ -78,7 +78,7 @@ func TestSmoke(t *testing.T) {
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatalf("report is not JSON: %v", err)
 	}
-	want := []string{"floor-tcp-relay-1", "floor-tcp-relay-8", "floor-ws-echo-peak", "floor-ws-echo-lat", "floor-ws-connect",
+	want := []string{"floor-tcp-relay-1", "floor-tcp-relay-8", "floor-ws-echo-peak", "floor-ws-echo-lat", "floor-ws-chain", "floor-ws-connect",
 		"floor-ws-fanout", "idle-hold", "login-storm", "cmd-peak", "cmd-lat", "call-peak", "call-lat", "status-fanout",
 		"buffer-1", "buffer-8", "file-1", "file-8", "signal-idle", "signal-during-xfer"}
 	for _, name := range want {

@@ -30,9 +30,15 @@ type bench struct {
 	tmp      string
 	log      io.Writer
 	fleets   atomic.Int64
-	// cpu0 is the CPU time of the server and of this process when the
-	// phase being measured began (see mark); nil outside a phase.
-	cpu0 *[2]float64
+	// cpu0 is the CPU time of the server (or floor server) and of this
+	// process when the phase being measured began (see mark); nil outside
+	// a phase.
+	cpu0 *cpuMark
+}
+
+type cpuMark struct {
+	pid      int // the process serving the phase; 0: not measured
+	srv, gen float64
 }
 
 // mark notes the CPU time of the server and of this process at the start
@@ -41,15 +47,24 @@ type bench struct {
 // less than rates on what else runs on the machine, and show which side an
 // optimisation helped. The drain after a phase is included.
 func (b *bench) mark() {
-	b.cpu0 = &[2]float64{b.srvCPU(), selfCPU()}
+	pid := 0
+	if b.srv != nil {
+		pid = b.srv.pid
+	}
+	b.markPid(pid)
 }
 
-// srvCPU is the server's CPU seconds so far, or -1 when it is not measured.
-func (b *bench) srvCPU() float64 {
-	if b.srv == nil || b.srv.pid == 0 {
+// markPid is mark for a phase served by process pid (a floor's relay).
+func (b *bench) markPid(pid int) {
+	b.cpu0 = &cpuMark{pid: pid, srv: procCPU(pid), gen: selfCPU()}
+}
+
+// procCPU is process pid's CPU seconds so far, or -1 when it is not measured.
+func procCPU(pid int) float64 {
+	if pid == 0 {
 		return -1
 	}
-	ps, err := readProc(b.srv.pid)
+	ps, err := readProc(pid)
 	if err != nil {
 		return -1
 	}
@@ -190,11 +205,11 @@ func (b *bench) add(r *Result) *Result {
 		if r.Extra == nil {
 			r.Extra = map[string]float64{}
 		}
-		if s1 := b.srvCPU(); c0[0] >= 0 && s1 >= 0 {
-			r.Extra["srv_cpu_us_per_op"] = (s1 - c0[0]) * 1e6 / float64(r.Count)
+		if s1 := procCPU(c0.pid); c0.srv >= 0 && s1 >= 0 {
+			r.Extra["srv_cpu_us_per_op"] = (s1 - c0.srv) * 1e6 / float64(r.Count)
 			lat += fmt.Sprintf(" srv %.1f µs/op", r.Extra["srv_cpu_us_per_op"])
 		}
-		r.Extra["gen_cpu_us_per_op"] = (selfCPU() - c0[1]) * 1e6 / float64(r.Count)
+		r.Extra["gen_cpu_us_per_op"] = (selfCPU() - c0.gen) * 1e6 / float64(r.Count)
 		lat += fmt.Sprintf(" gen %.1f µs/op", r.Extra["gen_cpu_us_per_op"])
 	}
 	fmt.Fprintf(b.log, "  %-22s %12s %-8s n=%d fail=%d unfinished=%d%s\n", r.Name, fnum(r.Value), r.Unit, r.Count, r.Failed, r.Unfinished, lat)

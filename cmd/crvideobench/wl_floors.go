@@ -82,10 +82,65 @@ func (b *bench) wlFloors(ctx context.Context) error {
 		Count: done.Load(), Unfinished: issued - done.Load(), Rate: float64(done.Load()) / el.Seconds(), Lat: h.summary()})
 	closeRelay(cl)
 
+	if err := b.floorChain(ctx, dial); err != nil {
+		return err
+	}
 	if err := b.floorConnect(ctx, dial); err != nil {
 		return err
 	}
 	return b.floorFanout(ctx, dial)
+}
+
+// floorChain is the floor of call setup: CallPairs pairs with one
+// operation in flight each, closed loop, where an operation is three echoes
+// in sequence (a → relay → b → relay → a, three times: 12 WebSocket
+// messages; a call setup with its hang-up is 9, in three request legs).
+// Like call setup, it cannot batch: each message is a system call and a
+// wake-up on each side.
+func (b *bench) floorChain(ctx context.Context, dial []func(context.Context, string, string) (net.Conn, error)) error {
+	np := b.cfg.CallPairs
+	cl, err := b.relayClients(ctx, 2*np, 5<<20, false, dial)
+	if err != nil {
+		return err
+	}
+	defer closeRelay(cl)
+	h := &hist{}
+	var done, busy, deadline atomic.Int64
+	for p := 0; p < np; p++ {
+		a, bb := cl[2*p], cl[2*p+1]
+		leg := 0 // only a's reader touches it
+		go a.readLoop(func(src uint32, kind byte, sched int64) {
+			if leg++; leg < 3 {
+				a.sendMsg(bb.id, 'q', sched)
+				return
+			}
+			leg = 0
+			h.record(time.Duration(now() - sched))
+			done.Add(1)
+			if now() < deadline.Load() {
+				a.sendMsg(bb.id, 'q', now())
+				return
+			}
+			busy.Add(-1)
+		})
+		go bb.readLoop(func(src uint32, kind byte, sched int64) {
+			bb.sendMsg(src, 'a', sched)
+		})
+	}
+	b.markPid(b.floorPid)
+	start := now()
+	deadline.Store(start + int64(b.cfg.Dur))
+	busy.Store(int64(np))
+	for p := 0; p < np; p++ {
+		cl[2*p].sendMsg(cl[2*p+1].id, 'q', now())
+	}
+	time.Sleep(b.cfg.Dur)
+	n := done.Load()
+	el := time.Duration(now() - start)
+	waitUntil(ctx, b.cfg.Drain, func() bool { return busy.Load() == 0 })
+	b.add(&Result{Name: "floor-ws-chain", What: fmt.Sprintf("gorilla relay: three echoes in sequence per op (12 WebSocket messages), closed loop, %d pairs × 1 in flight", np),
+		Value: float64(n) / el.Seconds(), Unit: "ops/s", Better: "higher", Users: 2 * np, Seconds: el.Seconds(), Count: n, Rate: float64(n) / el.Seconds(), Lat: h.summary()})
+	return nil
 }
 
 func (l *Latency) p99() float64 {

@@ -355,7 +355,7 @@ func (b *bench) wlCall(ctx context.Context) error {
 	})
 	r.Value, r.Unit, r.Better, r.Unfinished = r.Rate, "setups/s", "higher", 0
 	b.add(r)
-	b.rep.compare(r, "floor-ws-echo-peak")
+	b.rep.compare(r, "floor-ws-chain")
 	closedLoop.Store(false)
 	r = measure("call-lat", fmt.Sprintf("call setup latency (scheduled call → notifyCallAccepted), open loop at %.0f/s over %d pairs", b.cfg.CallRate, np), b.cfg.CallRate, func() int64 {
 		return openLoop(ctx, b.cfg.CallRate, b.cfg.Dur, 4, func(i int, sched int64) { enqueue(pairs[i%np], sched) })
