@@ -45,6 +45,10 @@ type conn struct {
 	// after each ping) and runs the writer if none is running.
 	pingTimer *time.Timer
 	pingDue   atomic.Bool
+	// lastIn is when a frame (pings and pongs included) last arrived, in
+	// Unix nanoseconds: a client heard from within the last ping period
+	// gets no ping (see ping).
+	lastIn atomic.Int64
 
 	// wmu guards the writer's state; innermost lock (kick runs under any).
 	wmu sync.Mutex
@@ -124,7 +128,9 @@ func (c *conn) reply(id uint64, code int, m *protocol.Msg) {
 // extendRead pushes the read deadline one ping timeout ahead, but not past
 // loginBy before login. Reader goroutine (pong and ping handlers run there too).
 func (c *conn) extendRead() {
-	d := time.Now().Add(c.srv.cfg.PingTimeout)
+	now := time.Now()
+	c.lastIn.Store(now.UnixNano())
+	d := now.Add(c.srv.cfg.PingTimeout)
 	if c.sess == nil && d.After(c.loginBy) {
 		d = c.loginBy
 	}
@@ -306,11 +312,18 @@ func (c *conn) writerDone() {
 	c.srv.wg.Done()
 }
 
-// ping sends a WebSocket ping, with the stream ack first if one is due;
-// false when the connection is broken. Writer.
+// ping sends the stream ack if one is due and a WebSocket ping unless the
+// client was heard from within the last ping period: a client that pings
+// (the library does, every period) keeps both directions alive with its
+// pings and our pongs, so a ping of ours would only double the keepalive
+// traffic of every idle connection. False when the connection is broken.
+// Writer.
 func (c *conn) ping() bool {
 	if s := c.live.Load(); s != nil {
 		c.sendAck(s, true)
+	}
+	if time.Now().UnixNano()-c.lastIn.Load() < int64(c.pingEvery()) {
+		return true
 	}
 	if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.srv.cfg.PingTimeout)); err != nil {
 		c.log().Debug("ping failed", "err", err)

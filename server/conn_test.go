@@ -88,3 +88,46 @@ func TestWriterOnDemand(t *testing.T) {
 	a.sync()
 	b.sync()
 }
+
+// TestNoPingToPingingClient: a client that pings (as the library does)
+// gets pongs but no pings of the server's, halving keepalive traffic; once
+// it falls silent the server's pings start again.
+func TestNoPingToPingingClient(t *testing.T) {
+	s := newTestServer(t, func(c *Config) { c.PingTimeout = 300 * time.Millisecond }) // ping period 100 ms
+	var pings, pongs atomic.Int64
+	b := dialHook(t, s, "bob", func(ws *websocket.Conn) {
+		ws.SetPingHandler(func(data string) error {
+			pings.Add(1)
+			return ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+		})
+		ws.SetPongHandler(func(string) error {
+			pongs.Add(1)
+			return nil
+		})
+	})
+	if r := b.req(loginMsg("ent1", "bob")); r.Code != 0 {
+		t.Fatalf("login bob: %d", r.Code)
+	}
+	tick := time.NewTicker(40 * time.Millisecond)
+	defer tick.Stop()
+	ping := func() {
+		if err := b.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Settle: a ping of the server's may have left before ours began.
+	for pongs.Load() < 3 {
+		<-tick.C
+		ping()
+	}
+	p0 := pings.Load()
+	for pongs.Load() < 30 { // about 12 ping periods of the server's
+		<-tick.C
+		ping()
+	}
+	if n := pings.Load() - p0; n != 0 {
+		t.Fatalf("the server pinged a client that pings %d times", n)
+	}
+	waitFor(t, waitTime, "the server's pings to a silent client", func() bool { return pings.Load() >= p0+2 })
+	b.sync()
+}
