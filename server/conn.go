@@ -185,6 +185,10 @@ func (c *conn) readLoop() {
 				c.handleText(buf.B)
 			}()
 			<-done
+			// The password check (PBKDF2) or the auth webhook may have
+			// outlasted the read deadline: the client was not silent,
+			// it was waiting for us.
+			c.extendRead()
 		}
 		buf.Release()
 	}

@@ -115,7 +115,6 @@ func (c *conn) authenticate(m *protocol.Msg, usrID string) int {
 	}
 	code, err = s.hook.verify(hookRequest{AuthAcnt: m.Acnt, UsrID: usrID, PrivAcnt: m.Priv,
 		NickName: m.Nick, PrivAuthCode: m.Auth, RemoteAddr: addr})
-	c.extendRead() // the call may have outlasted the read deadline
 	switch code {
 	case protocol.CustomAuthException:
 		c.log().Warn("login: auth webhook failed", "acnt", m.Acnt, "usrID", usrID, "err", err)
