@@ -506,6 +506,17 @@ func (s *session) relogin(c *conn) {
 	old, oldPending := s.stream, s.takeAllPending()
 	s.stream = protocol.NewStream(0)
 	s.recv = &protocol.RecvCounter{}
+	s.loggedIn(c, r)
+	// The subscription and do-not-disturb are restored first: their
+	// requests are queued on the new connection before the application
+	// hears of the restart (the events below), ahead of anything it does
+	// in answer. They used to be sent after those events.
+	if s.statusOn {
+		s.requestLocked(&protocol.Msg{Op: protocol.OpStartStatusNotify}, func(*protocol.Msg) {})
+	}
+	if s.dnd != 0 {
+		s.requestLocked(&protocol.Msg{Op: protocol.OpSetDND, DND: s.dnd}, func(*protocol.Msg) {})
+	}
 	for id, kind := range s.calls {
 		id := id
 		if kind == inviteMine {
@@ -516,20 +527,12 @@ func (s *session) relogin(c *conn) {
 	}
 	clear(s.calls)
 	s.failTransfers(protocol.SendFail)
-	s.loggedIn(c, r)
-	statusOn, dnd := s.statusOn, s.dnd
 	m.log.Info("logged in again after a server restart", "usrID", s.usrID)
 	m.mu.Unlock()
 	c.handshakeDone()
-	defer s.recheck(c)
 	old.Close()
 	failAll(oldPending, protocol.ConnectionLost)
-	if statusOn {
-		s.request(&protocol.Msg{Op: protocol.OpStartStatusNotify}, func(*protocol.Msg) {})
-	}
-	if dnd != 0 {
-		s.request(&protocol.Msg{Op: protocol.OpSetDND, DND: dnd}, func(*protocol.Msg) {})
-	}
+	s.recheck(c)
 }
 
 // onTick acknowledges whatever arrived since the last ack. Writer goroutine.
