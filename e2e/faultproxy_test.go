@@ -17,6 +17,8 @@ type faultProxy struct {
 	mu    sync.Mutex
 	pairs map[*proxyPair]struct{}
 	wg    sync.WaitGroup
+
+	held atomic.Int32 // connections held by limitDown now
 }
 
 type proxyPair struct {
@@ -80,7 +82,9 @@ func (p *faultProxy) pipe(pp *proxyPair, src, dst net.Conn) {
 				if allowed > 0 {
 					dst.Write(buf[:allowed])
 				}
+				p.held.Add(1)
 				<-pp.closed // held: nothing more reaches the library
+				p.held.Add(-1)
 				return
 			}
 		}

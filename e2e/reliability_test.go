@@ -317,17 +317,18 @@ func TestServerRestartLogsInAgain(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "big.bin")
 	os.WriteFile(src, randBytes(64<<20, 3), 0o644)
 	// Alice's connection gets at most 4 MiB more, so the file cannot
-	// finish before the restart however fast the machine is; and it stays
-	// held through the restart, so that every event below comes from her
-	// login after it. (The limit used to be lifted here, for her next
-	// connection, usually before the 4 MiB had passed: the old server's
-	// shutdown pushes — callHungup, xferCancel — then reached her, the
-	// waits below were met before she had logged in again, and carol came
-	// online before her subscription was restored.) Her next connection
-	// is not limited.
+	// finish before the restart however fast the machine is; and it is
+	// held before and through the restart, so that every event below
+	// comes from her login after it. (The limit used to be lifted here,
+	// for her next connection, usually before the 4 MiB had passed: the
+	// old server's shutdown pushes — callHungup, xferCancel — then reached
+	// her, the waits below were met before she had logged in again, and
+	// carol came online before her subscription was restored.) Her next
+	// connection is not limited.
 	px.limitDown(4 << 20)
 	task := b.SendFile("alice", src)
 	waitStored(t, a) // she knows of the transfer
+	waitFor(t, waitTimeout, "alice's connection to be held", func() bool { return px.held.Load() == 1 })
 
 	e.restart()
 	for _, c := range []*client{a, b} {
