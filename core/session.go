@@ -485,7 +485,10 @@ func (s *session) resumeOn(ws *websocket.Conn) bool {
 // restarted (its sessions are gone). Calls that were up end with
 // NotifyCallHungup (invitations with status 4), transfers fail, requests in
 // flight fail with ConnectionLost; the status subscription and
-// do-not-disturb are restored. Runs on the reconnect goroutine.
+// do-not-disturb are restored first: those events are held back until the
+// server has answered the requests that restore them, so that an
+// application (or another user) acting on the restart finds them in force
+// — a user coming online is not missed. Runs on the reconnect goroutine.
 func (s *session) relogin(c *conn) {
 	m := s.m
 	req := *s.loginReq
@@ -506,30 +509,49 @@ func (s *session) relogin(c *conn) {
 	old, oldPending := s.stream, s.takeAllPending()
 	s.stream = protocol.NewStream(0)
 	s.recv = &protocol.RecvCounter{}
+	s.loggedIn(c, r)
+	// Each request gets exactly one reply: the server's, or NoServerRsp
+	// after requestTimeout, or ConnectionLost if the session ends.
+	restoring := 0
+	restored := make(chan struct{}, 2)
+	onRestored := func(*protocol.Msg) { restored <- struct{}{} }
+	if s.statusOn {
+		restoring++
+		s.requestLocked(&protocol.Msg{Op: protocol.OpStartStatusNotify}, onRestored)
+	}
+	if s.dnd != 0 {
+		restoring++
+		s.requestLocked(&protocol.Msg{Op: protocol.OpSetDND, DND: s.dnd}, onRestored)
+	}
+	// The old session's state ends now (new calls and transfers may start
+	// as soon as the reader goes on); its events wait.
+	var evs []event
 	for id, kind := range s.calls {
 		id := id
 		if kind == inviteMine {
-			m.emit(func(cb Callback) { cb.NotifyCallMorePartyStatus(id, protocol.PartyHungup) })
+			evs = append(evs, func(cb Callback) { cb.NotifyCallMorePartyStatus(id, protocol.PartyHungup) })
 		} else {
-			m.emit(func(cb Callback) { cb.NotifyCallHungup(id, "") })
+			evs = append(evs, func(cb Callback) { cb.NotifyCallHungup(id, "") })
 		}
 	}
 	clear(s.calls)
-	s.failTransfers(protocol.SendFail)
-	s.loggedIn(c, r)
-	statusOn, dnd := s.statusOn, s.dnd
+	evs = append(evs, s.endTransfers(protocol.SendFail)...)
 	m.log.Info("logged in again after a server restart", "usrID", s.usrID)
 	m.mu.Unlock()
 	c.handshakeDone()
-	defer s.recheck(c)
+	// If c died before it was attached, reconnect now: the restoring
+	// requests are replayed on the next connection.
+	s.recheck(c)
 	old.Close()
+	for range restoring {
+		<-restored
+	}
+	m.mu.Lock()
+	for _, ev := range evs {
+		m.emit(ev)
+	}
+	m.mu.Unlock()
 	failAll(oldPending, protocol.ConnectionLost)
-	if statusOn {
-		s.request(&protocol.Msg{Op: protocol.OpStartStatusNotify}, func(*protocol.Msg) {})
-	}
-	if dnd != 0 {
-		s.request(&protocol.Msg{Op: protocol.OpSetDND, DND: dnd}, func(*protocol.Msg) {})
-	}
 }
 
 // onTick acknowledges whatever arrived since the last ack. Writer goroutine.

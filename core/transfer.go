@@ -544,19 +544,29 @@ func (s *session) onXferAck(task string, n int64) {
 // failTransfers ends every task of the session: the sender side with code,
 // the receiver side with NotifyCancelSend and no data left. mu must be held.
 func (s *session) failTransfers(code int) {
+	for _, ev := range s.endTransfers(code) {
+		s.m.emit(ev)
+	}
+}
+
+// endTransfers is failTransfers returning the events instead of emitting
+// them. mu must be held.
+func (s *session) endTransfers(code int) []event {
+	var evs []event
 	s.cmdsOut, s.xfersOut = 0, 0
 	s.cmdWait, s.xferWait = nil, nil
 	for id, t := range s.out {
 		delete(s.out, id)
 		t.finish()
 		t.onWire = false
-		s.m.emit(t.result(code))
+		evs = append(evs, t.result(code))
 	}
 	for id, t := range s.in {
 		delete(s.in, id)
 		t.discard()
-		s.m.emit(func(cb Callback) { cb.NotifyCancelSend(id) })
+		evs = append(evs, func(cb Callback) { cb.NotifyCancelSend(id) })
 	}
+	return evs
 }
 
 // onXferBegin prepares to receive a transfer. mu must be held.

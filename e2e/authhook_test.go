@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime/pprof"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -21,8 +23,9 @@ type hookReq struct {
 
 // fakeHook is the customer's verification service. It answers by
 // privAuthCode: "good" allows, "bad" says {"ok":false}, "forbidden" 403,
-// "boom" 500, "junk" a body that is not JSON, "noanswer" {} and "hang"
-// answers only when the request is cancelled (or the test ends).
+// "boom" 500, "junk" a body that is not JSON, "noanswer" {}, "hang"
+// answers only when the request is cancelled (or the test ends) and "hold"
+// allows once the test sends on next.
 type fakeHook struct {
 	*httptest.Server
 	mu       sync.Mutex
@@ -31,10 +34,11 @@ type fakeHook struct {
 	maxIn    atomic.Int32
 	hanging  atomic.Int32
 	release  chan struct{}
+	next     chan struct{} // answers one "hold" call
 }
 
 func newFakeHook(t *testing.T) *fakeHook {
-	h := &fakeHook{release: make(chan struct{})}
+	h := &fakeHook{release: make(chan struct{}), next: make(chan struct{})}
 	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := h.inFlight.Add(1)
 		defer h.inFlight.Add(-1)
@@ -66,6 +70,19 @@ func newFakeHook(t *testing.T) *fakeHook {
 			w.Write([]byte(`<html>ok</html>`))
 		case "noanswer":
 			w.Write([]byte(`{}`))
+		case "hold":
+			// Answered (allowed) when the test releases it: the handler
+			// has then returned, and its call left inFlight, before the
+			// answer is on the wire, so the server's next call cannot
+			// overlap it in the count.
+			h.hanging.Add(1)
+			defer h.hanging.Add(-1)
+			select {
+			case <-r.Context().Done():
+				return
+			case <-h.next:
+			}
+			w.Write([]byte(`{"ok":true}`))
 		case "hang":
 			h.hanging.Add(1)
 			defer h.hanging.Add(-1)
@@ -201,23 +218,37 @@ func TestAuthWebhookHangTimesOut16OthersServed(t *testing.T) {
 
 // At most AuthWebhookConc verifications are in flight: with one slot, a
 // second login waits for the first call to end before its own starts.
+//
+// The first call ends by the hook's answer, not by the server's timeout: a
+// call the server cancels stays in the hook's inFlight count until the
+// hook's HTTP server notices the closed connection, which may be after the
+// server, its slot free, has started the next call ("2 calls in flight"
+// under load with no bound broken). The hook's answer leaves no such gap.
+// And the first call is held until the second login is seen waiting for
+// the slot (hookSlotWaiters), so that the two would overlap if the bound
+// did not hold.
 func TestAuthWebhookConcurrencyBounded(t *testing.T) {
 	h := newFakeHook(t)
 	e := newEnvCfg(t, func(c *server.Config) {
 		c.AuthWebhook = h.URL
 		c.AuthWebhookConc = 1
-		c.AuthWebhookTimeout = 3 * time.Second
+		c.AuthWebhookTimeout = time.Minute // no call ends by the timeout here
 	})
 	first, second := e.newClient(), e.newClient()
-	first.Login("demo", md5hex("demo"), "", "first", "hang", "first")
-	waitFor(t, waitTimeout, "the webhook to hang", func() bool { return h.hanging.Load() == 1 })
-	second.Login("demo", md5hex("demo"), "", "second", "hang", "second")
-	if ev := first.r.wait(t, "LoginFail", nil); ev.I[0] != protocol.CustomAuthException {
-		t.Fatalf("first: %v, want 16", ev)
+	first.Login("demo", md5hex("demo"), "", "first", "hold", "first")
+	waitFor(t, waitTimeout, "the first call to reach the webhook", func() bool { return h.hanging.Load() == 1 })
+	second.Login("demo", md5hex("demo"), "", "second", "hold", "second")
+	waitFor(t, waitTimeout, "the second login to wait for a webhook slot", func() bool { return hookSlotWaiters() == 1 })
+	if n := len(h.requests()); n != 1 {
+		t.Fatalf("%d calls reached the webhook while the only slot was taken", n)
 	}
+	h.next <- struct{}{} // the first call ends
+	first.r.wait(t, "LoginSuccess", nil)
 	waitFor(t, waitTimeout, "the second call to reach the webhook", func() bool { return len(h.requests()) == 2 })
-	if ev := second.r.wait(t, "LoginFail", nil); ev.I[0] != protocol.CustomAuthException {
-		t.Fatalf("second: %v, want 16", ev)
+	h.next <- struct{}{}
+	second.r.wait(t, "LoginSuccess", nil)
+	if got := h.requests(); got[0].PrivAcnt != "first" || got[1].PrivAcnt != "second" {
+		t.Fatalf("webhook calls in order %s, %s; want first, second", got[0].PrivAcnt, got[1].PrivAcnt)
 	}
 	if n := h.maxIn.Load(); n != 1 {
 		t.Fatalf("webhook had %d calls in flight at once, want 1", n)
@@ -227,4 +258,30 @@ func TestAuthWebhookConcurrencyBounded(t *testing.T) {
 	if ev := c.tryLogin(t, "demo", md5hex("demo"), "third", "good"); ev.Name != "LoginSuccess" {
 		t.Fatalf("after the slot freed: %v", ev)
 	}
+}
+
+// hookSlotWaiters counts the goroutines parked in the server's
+// authHook.verify itself (its select on a free slot), as opposed to those
+// inside a webhook call (parked in net/http, below verify).
+func hookSlotWaiters() int {
+	var b strings.Builder
+	_ = pprof.Lookup("goroutine").WriteTo(&b, 2)
+	n := 0
+	for _, g := range strings.Split(b.String(), "\n\n") {
+		lines := strings.Split(g, "\n")
+		if len(lines) < 2 || !strings.Contains(lines[0], "[select") {
+			continue
+		}
+		// The first frame outside the runtime is the one that parked.
+		for _, l := range lines[1:] {
+			if strings.HasPrefix(l, "\t") || strings.HasPrefix(l, "runtime.") {
+				continue
+			}
+			if strings.HasPrefix(l, "github.com/crvideomgr/crvideomgr/server.(*authHook).verify(") {
+				n++
+			}
+			break
+		}
+	}
+	return n
 }

@@ -18,9 +18,7 @@ type faultProxy struct {
 	pairs map[*proxyPair]struct{}
 	wg    sync.WaitGroup
 
-	// down is how many more bytes may go from the server to the
-	// library, over all connections; negative: no limit (see limitDown).
-	down atomic.Int64
+	held atomic.Int32 // connections held by limitDown now
 }
 
 type proxyPair struct {
@@ -29,6 +27,9 @@ type proxyPair struct {
 	stallOnce      sync.Once
 	closeOnce      sync.Once
 	closed         chan struct{} // closed when the pair is dropped
+	// down is how many more bytes may go from the server to the library,
+	// shared by the connections limitDown applied to; nil: no limit.
+	down atomic.Pointer[atomic.Int64]
 }
 
 func newFaultProxy(t testing.TB, target string) *faultProxy {
@@ -38,7 +39,6 @@ func newFaultProxy(t testing.TB, target string) *faultProxy {
 		t.Fatal(err)
 	}
 	p := &faultProxy{ln: ln, target: target, pairs: make(map[*proxyPair]struct{})}
-	p.down.Store(-1)
 	p.wg.Add(1)
 	go p.accept()
 	t.Cleanup(p.close)
@@ -78,11 +78,13 @@ func (p *faultProxy) pipe(pp *proxyPair, src, dst net.Conn) {
 	for {
 		n, err := src.Read(buf)
 		if src == pp.server && n > 0 {
-			if allowed := p.takeDown(n); allowed < n {
+			if allowed := pp.takeDown(n); allowed < n {
 				if allowed > 0 {
 					dst.Write(buf[:allowed])
 				}
+				p.held.Add(1)
 				<-pp.closed // held: nothing more reaches the library
+				p.held.Add(-1)
 				return
 			}
 		}
@@ -97,21 +99,32 @@ func (p *faultProxy) pipe(pp *proxyPair, src, dst net.Conn) {
 	}
 }
 
-// limitDown lets only n more bytes through from the server to the
-// library; after them the proxy stops reading from the server (its writes
-// then back up, as on a congested path) until the connection is dropped.
-func (p *faultProxy) limitDown(n int64) { p.down.Store(n) }
+// limitDown lets only n more bytes through from the server to the library
+// on the connections open now (n < 0: no limit), shared among them; after
+// them the proxy stops reading from the server (its writes then back up,
+// as on a congested path) until the connection is dropped. Connections
+// accepted later are not limited: a held connection stays held however
+// long the test takes to cut it, and the library's next one is not.
+func (p *faultProxy) limitDown(n int64) {
+	var b *atomic.Int64
+	if n >= 0 {
+		b = new(atomic.Int64)
+		b.Store(n)
+	}
+	p.each(func(pp *proxyPair) { pp.down.Store(b) })
+}
 
-// takeDown takes up to n bytes from the downstream budget and returns how
-// many may pass.
-func (p *faultProxy) takeDown(n int) int {
+// takeDown takes up to n bytes from the pair's downstream budget and
+// returns how many may pass.
+func (pp *proxyPair) takeDown(n int) int {
+	b := pp.down.Load()
+	if b == nil {
+		return n
+	}
 	for {
-		b := p.down.Load()
-		if b < 0 {
-			return n
-		}
-		take := min(int64(n), b)
-		if p.down.CompareAndSwap(b, b-take) {
+		left := b.Load()
+		take := min(int64(n), left)
+		if b.CompareAndSwap(left, left-take) {
 			return int(take)
 		}
 	}

@@ -316,13 +316,20 @@ func TestServerRestartLogsInAgain(t *testing.T) {
 	callID := connectedCall(t, a, b) // DND users may call out
 	src := filepath.Join(t.TempDir(), "big.bin")
 	os.WriteFile(src, randBytes(64<<20, 3), 0o644)
-	// Alice gets at most 4 MiB more, so the file cannot finish before the
-	// restart however fast the machine is.
+	// Alice's connection gets at most 4 MiB more, so the file cannot
+	// finish before the restart however fast the machine is; and it is
+	// held before and through the restart, so that every event below
+	// comes from her login after it. (The limit used to be lifted here,
+	// for her next connection, usually before the 4 MiB had passed: the
+	// old server's shutdown pushes — callHungup, xferCancel — then reached
+	// her, the waits below were met before she had logged in again, and
+	// carol came online before her subscription was restored.) Her next
+	// connection is not limited.
 	px.limitDown(4 << 20)
 	task := b.SendFile("alice", src)
 	waitStored(t, a) // she knows of the transfer
+	waitFor(t, waitTimeout, "alice's connection to be held", func() bool { return px.held.Load() == 1 })
 
-	px.limitDown(-1) // her next connection is not held back
 	e.restart()
 	for _, c := range []*client{a, b} {
 		if ev := c.r.wait(t, "NotifyCallHungup", withS(callID)); ev.S[1] != "" {
