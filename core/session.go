@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -446,14 +445,10 @@ func (s *session) resumeOn(ws *websocket.Conn) bool {
 	switch {
 	case r.Code == 0:
 		c.setLimits(&s.limits)
+		// A c that died right after answering is attached all the same
+		// (Attach leaves the stream detached): recheck, or c's reader,
+		// then reconnects.
 		if err := s.stream.Attach(c.out, uint64(r.N), uint64(r.NB)); err != nil {
-			s.stream.Detach()
-			if !errors.Is(err, protocol.ErrBadAck) {
-				// c died right after answering: try again.
-				m.mu.Unlock()
-				c.close()
-				return false
-			}
 			s.lost()
 			m.mu.Unlock()
 			c.close()

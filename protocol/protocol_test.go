@@ -172,3 +172,45 @@ func TestOutboxNotify(t *testing.T) {
 		t.Fatalf("after Close: err %v, notified %d times", err, n)
 	}
 }
+
+// TestStreamAttachClosedOutbox: attaching an outbox whose connection has
+// already died is a lost connection, not an error: the stream stays
+// detached and keeps every frame, which the next Attach replays in order.
+// Impossible counts still fail with ErrBadAck.
+func TestStreamAttachClosedOutbox(t *testing.T) {
+	s := NewStream(0)
+	for _, h := range []string{"a", "b", "c"} {
+		if err := s.Send(Frame{Head: []byte(h)}, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dead := NewOutbox(0)
+	dead.Close()
+	if err := s.Attach(dead, 1, 0); err != nil {
+		t.Fatalf("Attach to a closed outbox: %v, want nil", err)
+	}
+	if err := s.Send(Frame{Head: []byte("d")}, false); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := s.Unacked(); c != 3 { // "a" was acknowledged by the attach
+		t.Fatalf("%d frames kept, want 3", c)
+	}
+	if err := s.Attach(NewOutbox(0), 9, 0); !errors.Is(err, ErrBadAck) {
+		t.Fatalf("impossible count: %v, want ErrBadAck", err)
+	}
+	live := NewOutbox(0)
+	if err := s.Attach(live, 1, 0); err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	for {
+		f, ok := live.Pop()
+		if !ok {
+			break
+		}
+		got += string(f.Head)
+	}
+	if got != "bcd" {
+		t.Fatalf("replayed %q, want \"bcd\"", got)
+	}
+}

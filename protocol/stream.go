@@ -121,6 +121,11 @@ func (l *lane) ack(n uint64) {
 // Attach makes out the stream's connection: frames the peer has received
 // (ctrl and bulk, its counts from the resume handshake) are released, the
 // rest are queued on out in their original order, and later sends follow.
+// An out already closed (its connection died as it was being attached) is
+// a lost connection, as in Send: the stream stays detached, every frame
+// waits for the next Attach, and nil is returned; the connection's own loss
+// handling follows. Errors: ErrBadAck (the peer's counts are impossible: a
+// refused resume) and ErrOutboxClosed (the stream is closed).
 func (s *Stream) Attach(out *Outbox, ctrl, bulk uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -132,8 +137,9 @@ func (s *Stream) Attach(out *Outbox, ctrl, bulk uint64) error {
 	}
 	for li := range s.lanes {
 		for _, f := range s.lanes[li].buf {
-			if err := out.push(f.wireCopy(), li == LaneBulk); err != nil {
-				return err
+			if out.push(f.wireCopy(), li == LaneBulk) != nil {
+				s.out = nil
+				return nil
 			}
 		}
 	}

@@ -176,21 +176,16 @@ func (c *conn) handleResume(m *protocol.Msg) {
 	s.graceGen++
 	n, nb := s.recv.Counts()
 	c.reply(m.ID, protocol.NoErr, &protocol.Msg{N: int64(n), NB: int64(nb)})
-	if err := s.stream.Attach(c.out, uint64(m.N), uint64(m.NB)); errors.Is(err, protocol.ErrBadAck) {
+	// A connection that died as it was attached stays attached all the
+	// same: its reader, ending, starts the grace (connLost) and the client
+	// can resume again (Attach treats its closed outbox as a lost
+	// connection). Only impossible counts refuse the resume.
+	if err := s.stream.Attach(c.out, uint64(m.N), uint64(m.NB)); err != nil {
 		s.log().Warn("resume refused", "err", err)
 		s.noResume = true
 		e.endLocked(s)
 		c.closeAfterFlush()
 		return
-	} else if err != nil {
-		// c's outbox is closed: its writer failed (the connection died
-		// right after the reply was queued). That is a lost connection,
-		// not a refused resume: c is attached all the same, and its
-		// reader, ending, starts the grace (connLost) so that the client
-		// can resume again. Ending the session here would answer the
-		// client's next resume with 207 and end its session (lineOff).
-		s.log().Debug("resumed connection died at once", "err", err)
-		s.stream.Detach()
 	}
 	s.c = c
 	c.sess = s
