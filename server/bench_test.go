@@ -19,18 +19,7 @@ import (
 // BenchmarkLogin measures dial + upgrade + login round trips with 8
 // concurrent clients (the login cache makes all but the first cheap).
 func BenchmarkLogin(b *testing.B) {
-	dir := b.TempDir()
-	if err := AddAccount(dir, "ent1", "pw1"); err != nil {
-		b.Fatal(err)
-	}
-	s, err := New(Config{Listen: "127.0.0.1:0", DataDir: dir})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := s.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	s := newTestServer(b, nil)
 	var n atomic.Int64
 	var wg sync.WaitGroup
 	b.ResetTimer()
@@ -70,18 +59,7 @@ func BenchmarkLogin(b *testing.B) {
 // every chunk with xferAck and every 4 with a stream ack, as the library
 // does) and reports the throughput and the server's allocations per chunk.
 func BenchmarkRelay(b *testing.B) {
-	dir := b.TempDir()
-	if err := AddAccount(dir, "ent1", "pw1"); err != nil {
-		b.Fatal(err)
-	}
-	s, err := New(Config{Listen: "127.0.0.1:0", DataDir: dir, MaxBuffer: 1 << 40})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := s.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	s := newTestServer(b, func(c *Config) { c.MaxBuffer = 1 << 40 })
 	dialLogin := func(priv string) *websocket.Conn {
 		ws, _, err := websocket.DefaultDialer.Dial("ws://"+s.Addr()+"/ws", nil)
 		if err != nil {
@@ -176,18 +154,7 @@ func BenchmarkIdleSessionMemory(b *testing.B) {
 	if os.Getenv("CRVIDEO_HEAPPROFILE") != "" {
 		runtime.MemProfileRate = 1
 	}
-	dir := b.TempDir()
-	if err := AddAccount(dir, "ent1", "pw1"); err != nil {
-		b.Fatal(err)
-	}
-	s, err := New(Config{Listen: "127.0.0.1:0", DataDir: dir})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := s.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	s := newTestServer(b, nil)
 	d := websocket.Dialer{ReadBufferSize: 256, WriteBufferSize: 256}
 	mem := func() (heap, stack uint64) {
 		runtime.GC()

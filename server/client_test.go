@@ -15,7 +15,7 @@ var testAccounts = map[string]string{"ent1": "pw1", "ent2": "pw2"}
 
 // newTestServer starts a server on 127.0.0.1:0 in a temp dir with the test
 // accounts; mod may change the config. The server is closed at cleanup.
-func newTestServer(t *testing.T, mod func(*Config)) *Server {
+func newTestServer(t testing.TB, mod func(*Config)) *Server {
 	t.Helper()
 	dir := t.TempDir()
 	for n, p := range testAccounts {
@@ -27,7 +27,7 @@ func newTestServer(t *testing.T, mod func(*Config)) *Server {
 }
 
 // startServer starts a server on an existing data dir.
-func startServer(t *testing.T, dir string, mod func(*Config)) *Server {
+func startServer(t testing.TB, dir string, mod func(*Config)) *Server {
 	t.Helper()
 	// A short resume grace: raw test clients never resume, so a closed
 	// connection's session ends promptly.
