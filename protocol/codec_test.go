@@ -9,28 +9,138 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
-// diffCheck compares Decode with json.Unmarshal on data, and Encode with
-// json.Marshal on what was decoded.
+// diffCheck checks Decode on data: a message Decode accepts encodes into one
+// that decodes to the same message, and on plain input (plainJSON) Decode
+// agrees with json.Unmarshal, error or not.
 func diffCheck(t *testing.T, data []byte) {
 	t.Helper()
-	var want Msg
-	stdErr := json.Unmarshal(data, &want)
 	got, err := Decode(data)
-	if (stdErr == nil) != (err == nil) {
-		t.Fatalf("Decode(%q): err = %v, json.Unmarshal: %v", data, err, stdErr)
+	if err != nil && (got != nil || err != ErrBadMessage) {
+		t.Fatalf("Decode(%q) = %+v, %v; want nil, ErrBadMessage", data, got, err)
+	}
+	if plainJSON(data) {
+		var want Msg
+		stdErr := json.Unmarshal(data, &want)
+		if (stdErr == nil) != (err == nil) {
+			t.Fatalf("Decode(%q): err = %v, json.Unmarshal: %v", data, err, stdErr)
+		}
+		if err == nil && !reflect.DeepEqual(got, &want) {
+			t.Fatalf("Decode(%q)\n = %#v\nwant %#v", data, got, &want)
+		}
 	}
 	if err != nil {
-		if got != nil || err != ErrBadMessage {
-			t.Fatalf("Decode(%q) = %+v, %v; want nil, ErrBadMessage", data, got, err)
-		}
 		return
 	}
-	if !reflect.DeepEqual(got, &want) {
-		t.Fatalf("Decode(%q)\n = %#v\nwant %#v", data, got, &want)
+	// Round trip: what the encoder writes of it decodes to what it wrote
+	// (the encoder writes [] as absent, and bytes that are not UTF-8 as
+	// U+FFFD).
+	enc := Encode(got)
+	back, err := Decode(enc)
+	if err != nil {
+		t.Fatalf("Encode(Decode(%q)) = %s does not decode: %v", data, enc, err)
 	}
-	encodeCheck(t, got)
+	if utf8.Valid(data) {
+		if norm(back); !reflect.DeepEqual(back, norm(got)) {
+			t.Fatalf("round trip of Decode(%q):\n%s\n → %#v", data, enc, back)
+		}
+	} else if enc2 := Encode(back); !bytes.Equal(Encode(mustDecode(t, enc2)), enc2) {
+		t.Fatalf("round trip of Decode(%q): %s is no fixpoint", data, enc2)
+	}
+	if utf8.Valid(data) {
+		encodeCheck(t, got)
+	}
+}
+
+// norm returns m with empty slices as nil, as the encoder writes them.
+func norm(m *Msg) *Msg {
+	if len(m.Users) == 0 {
+		m.Users = nil
+	}
+	if len(m.Meetings) == 0 {
+		m.Meetings = nil
+	}
+	return m
+}
+
+func mustDecode(t *testing.T, b []byte) *Msg {
+	t.Helper()
+	m, err := Decode(b)
+	if err != nil {
+		t.Fatalf("Decode(%s): %v", b, err)
+	}
+	return m
+}
+
+// fieldNames are the JSON names of Msg and of the objects it holds.
+var fieldNames = func() []string {
+	var names []string
+	for _, v := range []any{Msg{}, Limits{}, UserStatus{}, MeetInfo{}} {
+		rt := reflect.TypeOf(v)
+		for i := 0; i < rt.NumField(); i++ {
+			names = append(names, strings.Split(rt.Field(i).Tag.Get("json"), ",")[0])
+		}
+	}
+	return names
+}()
+
+// plainJSON reports whether data is input on which Decode and json.Unmarshal
+// must agree: valid UTF-8 text whose first value is an object (or not JSON at
+// all), nested at most MaxDepth levels, where no object repeats a key and no
+// key differs from a field name only in case (encoding/json folds case and
+// merges repeated keys; the protocol does neither).
+func plainJSON(data []byte) bool {
+	if !utf8.Valid(data) || !shallow(data) {
+		return false
+	}
+	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 && t[0] != '{' && json.Valid(data) {
+		return false // a top-level value other than an object: encoding/json takes null
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	type level struct {
+		obj  bool
+		keys map[string]bool
+		key  bool // the next string token is a key
+	}
+	var stack []*level
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return true // the end, or invalid JSON: both must fail
+		}
+		var top *level
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if k, isKey := tok.(string); isKey && top != nil && top.obj && top.key {
+			if top.keys[k] {
+				return false
+			}
+			top.keys[k] = true
+			for _, f := range fieldNames {
+				if k != f && strings.EqualFold(k, f) {
+					return false
+				}
+			}
+			top.key = false
+			continue
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &level{obj: true, keys: map[string]bool{}, key: true})
+			continue
+		case json.Delim('['):
+			stack = append(stack, &level{})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+		if len(stack) > 0 && stack[len(stack)-1].obj {
+			stack[len(stack)-1].key = true
+		}
+	}
 }
 
 func encodeCheck(t *testing.T, m *Msg) {
@@ -168,36 +278,63 @@ func TestCodecQuirks(t *testing.T) {
 		}
 	}
 	encodeCheck(t, &Msg{Users: []UserStatus{}, Meetings: []MeetInfo{}})
-	// A few outcomes spelled out.
-	m, err := Decode([]byte(`{"ſeq":5,"tasK":"t","users":[{"userID":"a"},{"userID":"b"}],"users":[{"userStatus":1}]}`))
-	if err != nil || m.Seq != 5 || m.Task != "t" || len(m.Users) != 1 || m.Users[0] != (UserStatus{UserID: "a", UserStatus: 1}) {
-		t.Fatalf("got %+v, %v", m, err)
+	// Where the protocol's rules differ from encoding/json's.
+	for _, c := range []struct {
+		in   string
+		want Msg
+	}{
+		// Exact names only: folded keys are unknown fields.
+		{`{"ſeq":5,"tasK":"t","ID":1,"Op":"call","seq":6}`, Msg{Seq: 6}},
+		// A repeated key: the last value, whole (nothing merges).
+		{`{"users":[{"userID":"a"},{"userID":"b"}],"users":[{"userStatus":1}]}`, Msg{Users: []UserStatus{{UserStatus: 1}}}},
+		{`{"limits":{"maxBuffer":1,"maxCmds":2},"limits":{"maxFile":3}}`, Msg{Limits: &Limits{MaxFile: 3}}},
+		{`{"id":1,"id":2}`, Msg{ID: 2}},
+		{`{"id":1,"id":null,"op":"call","op":null}`, Msg{}},
+		{`{"users":[]}`, Msg{Users: []UserStatus{}}},
+		{`{"users":[{"userID":"a"}],"users":null}`, Msg{}},
+		// Bytes that are not UTF-8 are kept; escapes are decoded.
+		{"{\"nick\":\"a\xffb\",\"ext\":\"\\ud83d\\ude00\\ud800\"}", Msg{Nick: "a\xffb", Ext: "\U0001F600\uFFFD"}},
+	} {
+		m, err := Decode([]byte(c.in))
+		if err != nil || !reflect.DeepEqual(m, &c.want) {
+			t.Errorf("Decode(%q) = %+v, %v; want %+v", c.in, m, err, c.want)
+		}
 	}
-	if m, err := Decode([]byte("null")); err != nil || !reflect.DeepEqual(m, &Msg{}) {
-		t.Fatalf("null: %+v, %v", m, err)
-	}
-	if m, err := Decode([]byte(`{"users":[]}`)); err != nil || m.Users == nil {
-		t.Fatalf("[]: %+v, %v", m, err)
+	for _, in := range []string{`null`, ` null `, `[]`, `"s"`, `1`, `{"id":1.0}`, `{"id":-0}`, `{"code":1e2}`, `{"users":[1]}`, `{"user":[]}`, `{"op":1}`} {
+		if m, err := Decode([]byte(in)); err == nil {
+			t.Errorf("Decode(%q) = %+v, want an error", in, m)
+		}
 	}
 }
 
 func TestCodecNesting(t *testing.T) {
-	for _, depth := range []int{1, 2, 9998, 9999, 10000, 10001} {
+	for _, depth := range []int{1, 2, MaxDepth - 1, MaxDepth, MaxDepth + 1, 1000} {
 		for _, open := range []string{"[", `{"a":`} {
 			end := "]"
 			if open != "[" {
 				end = "}"
 			}
 			// The Msg object is level 1.
-			in := `{"x":` + strings.Repeat(open, depth-1) + strings.Repeat(end, depth-1) + `}`
-			diffCheck(t, []byte(in))
-			in = `{"x":` + strings.Repeat(open, depth-1) + "1" + strings.Repeat(end, depth-1) + `}`
-			diffCheck(t, []byte(in))
-			in = strings.Repeat(open, depth) + strings.Repeat(end, depth)
-			if ValidJSON(in) != json.Valid([]byte(in)) {
-				t.Fatalf("ValidJSON at depth %d = %v", depth, !json.Valid([]byte(in)))
+			frame := `{"x":` + strings.Repeat(open, depth-1) + "1" + strings.Repeat(end, depth-1) + `}`
+			_, err := Decode([]byte(frame))
+			value := strings.Repeat(open, depth) + "1" + strings.Repeat(end, depth)
+			if ok := depth <= MaxDepth; (err == nil) != ok || ValidJSON(value) != ok {
+				t.Errorf("depth %d (%s): Decode err = %v, ValidJSON = %v; want accepted = %v", depth, open, err, ValidJSON(value), ok)
 			}
 		}
+	}
+	// Brackets inside strings are not nesting.
+	deepText := `{"ext":"` + strings.Repeat("[{", MaxTextFrame/4) + `"}`
+	if m, err := Decode([]byte(deepText)); err != nil || len(m.Ext) != MaxTextFrame/2 {
+		t.Fatalf("brackets in a string: %v", err)
+	}
+	// A whole frame of '[' is refused before gjson's recursive validator
+	// sees it (it would need a stack of megabytes).
+	if _, err := Decode([]byte(strings.Repeat("[", MaxTextFrame))); err == nil {
+		t.Fatal("64 KiB of [ accepted")
+	}
+	if ValidJSON(strings.Repeat("[", MaxTextFrame) + strings.Repeat("]", MaxTextFrame)) {
+		t.Fatal("ValidJSON accepted 64 KiB of nesting")
 	}
 }
 
@@ -246,9 +383,12 @@ func TestCodecCoversEveryField(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(got, &m) {
 		t.Fatalf("round trip of every field:\n%#v\n%#v, %v", got, &m, err)
 	}
-	// Every JSON name, upper-cased, still finds its field.
+	// Names are matched exactly: upper-cased, no field is found (MeetInfo's
+	// "ID" is, but inside "MEETING", which is not).
 	up, _ := json.Marshal(&m)
-	diffCheck(t, bytes.ToUpper(up))
+	if got, err := Decode(bytes.ToUpper(up)); err != nil || !reflect.DeepEqual(got, &Msg{}) {
+		t.Fatalf("upper-cased names: %+v, %v", got, err)
+	}
 }
 
 func FuzzCodecDiff(f *testing.F) {
@@ -277,7 +417,7 @@ func FuzzCodecDiff(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		diffCheck(t, data)
-		if ValidJSON(string(data)) != json.Valid(data) {
+		if shallow(data) && ValidJSON(string(data)) != json.Valid(data) {
 			t.Fatalf("ValidJSON(%q) = %v, json.Valid: %v", data, !json.Valid(data), json.Valid(data))
 		}
 		// Arbitrary bytes, invalid UTF-8 included, in every kind of string.

@@ -9,6 +9,7 @@ FUZZTIME=${FUZZTIME:-30s}
 targets=(
   "./protocol FuzzParseHeader"
   "./protocol FuzzDecode"
+  "./protocol FuzzCodecDiff"
   "./core FuzzServerFrames"
   "./server FuzzServerInput"
   "./server FuzzServerOps"
