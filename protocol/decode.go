@@ -561,6 +561,25 @@ func (d *decoder) intVal(p *int) bool {
 	return true
 }
 
+// boolVal decodes true or false; null leaves *p unchanged.
+func (d *decoder) boolVal(p *bool) bool {
+	switch d.peek() {
+	case 't':
+		if d.lit("true") {
+			*p = true
+			return true
+		}
+	case 'f':
+		if d.lit("false") {
+			*p = false
+			return true
+		}
+	case 'n':
+		return d.lit("null")
+	}
+	return false
+}
+
 // Skipping values of unknown fields.
 
 // skip validates and skips the value at the cursor.
@@ -760,6 +779,10 @@ const (
 	fMeetID
 	fMeeting
 	fMeetings
+	fPaged
+	fAfter
+	fAfterID
+	fMore
 	fCallID
 	fTo
 	fFrom
@@ -825,6 +848,14 @@ func msgField(key []byte) int {
 		return fMeeting
 	case "meetings":
 		return fMeetings
+	case "paged":
+		return fPaged
+	case "after":
+		return fAfter
+	case "afterID":
+		return fAfterID
+	case "more":
+		return fMore
 	case "callID":
 		return fCallID
 	case "to":
@@ -906,6 +937,14 @@ func msgField(key []byte) int {
 		return fMeeting
 	case "MEETINGS":
 		return fMeetings
+	case "PAGED":
+		return fPaged
+	case "AFTER":
+		return fAfter
+	case "AFTERID":
+		return fAfterID
+	case "MORE":
+		return fMore
 	case "CALLID":
 		return fCallID
 	case "TO":
@@ -993,6 +1032,14 @@ func (d *decoder) msg(m *Msg) bool {
 			ok = d.meetPtr(&m.Meeting)
 		case fMeetings:
 			ok = d.meetSlice(&m.Meetings)
+		case fPaged:
+			ok = d.boolVal(&m.Paged)
+		case fAfter:
+			ok = d.strVal(&m.After)
+		case fAfterID:
+			ok = d.intVal(&m.AfterID)
+		case fMore:
+			ok = d.boolVal(&m.More)
 		case fCallID:
 			ok = d.strVal(&m.CallID)
 		case fTo:
