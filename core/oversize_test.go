@@ -20,7 +20,11 @@ type lineOffCB struct {
 }
 
 func (c *lineOffCB) LoginSuccess(string, string) { c.mu.Lock(); c.loggedIn = true; c.mu.Unlock() }
-func (c *lineOffCB) LineOff(code int)            { c.mu.Lock(); c.lineOff = append(c.lineOff, code); c.mu.Unlock() }
+func (c *lineOffCB) LineOff(code int) {
+	c.mu.Lock()
+	c.lineOff = append(c.lineOff, code)
+	c.mu.Unlock()
+}
 func (c *lineOffCB) state() (bool, []int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

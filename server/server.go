@@ -201,7 +201,7 @@ type Server struct {
 	// pageBytes is the entry budget of one list page, defaultPageBytes
 	// (tests shrink it).
 	pageBytes int
-	upgrader     websocket.Upgrader
+	upgrader  websocket.Upgrader
 
 	authKey []byte // random per process: keys the login cache HMAC
 
