@@ -69,9 +69,8 @@ func startBigEnv(tb testing.TB) *bigEnv {
 	// A long ping timeout: the raw connections are not read, so they
 	// answer no pings, and must not be dropped as dead meanwhile.
 	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-data", data, "-addr-file", addrFile, "-ping-timeout", "10m")
-	cmd.Stderr = os.Stderr
-	if testing.Verbose() {
-		cmd.Stderr = nil
+	if os.Getenv("CRVIDEO_TEST_LOG") != "" {
+		cmd.Stderr = os.Stderr
 	}
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
