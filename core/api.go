@@ -26,18 +26,35 @@ func (m *Mgr) SetDNDStatus(DNDStatus int, cookie string) {
 
 // GetUserStatus lists the online users of the enterprise. Result:
 // GetUserStatusSuccess (a UserStatusObjs JSON array) or GetUserStatusFail.
+// The list arrives in pages (docs/protocol.md), assembled here into one
+// array; a server that does not page sends it whole.
 func (m *Mgr) GetUserStatus(cookie string) {
-	m.roundTrip(&protocol.Msg{Op: protocol.OpGetUserStatus}, func(r *protocol.Msg) event {
-		if r.Code != 0 {
-			return func(cb Callback) { cb.GetUserStatusFail(r.Code, cookie) }
-		}
-		users := r.Users
-		if users == nil {
-			users = []protocol.UserStatus{}
-		}
-		js := string(protocol.AppendUserStatusList(nil, users))
-		return func(cb Callback) { cb.GetUserStatusSuccess(js, cookie) }
-	})
+	var users []protocol.UserStatus
+	after := ""
+	m.pagedRoundTrip(&protocol.Msg{Op: protocol.OpGetUserStatus, Paged: true},
+		func(r *protocol.Msg) (*protocol.Msg, int) {
+			users = append(users, r.Users...)
+			if !r.More {
+				return nil, 0
+			}
+			// A page must move the cursor forward, or a faulty server
+			// could keep us asking forever.
+			if len(r.Users) == 0 || r.Users[len(r.Users)-1].UserID <= after {
+				return nil, protocol.ErrData
+			}
+			after = r.Users[len(r.Users)-1].UserID
+			return &protocol.Msg{Op: protocol.OpGetUserStatus, Paged: true, After: after}, 0
+		},
+		func(code int) event {
+			if code != 0 {
+				return func(cb Callback) { cb.GetUserStatusFail(code, cookie) }
+			}
+			if users == nil {
+				users = []protocol.UserStatus{}
+			}
+			js := string(protocol.AppendUserStatusList(nil, users))
+			return func(cb Callback) { cb.GetUserStatusSuccess(js, cookie) }
+		})
 }
 
 // StartUserStatusNotify subscribes to status changes of the enterprise's
@@ -100,19 +117,33 @@ func (m *Mgr) DestroyMeeting(meetID int, cookie string) {
 }
 
 // GetMeetings lists the enterprise's meetings, newest first. Result:
-// GetMeetingsSuccess (a MeetInfoObjs JSON array) or GetMeetingsFail.
+// GetMeetingsSuccess (a MeetInfoObjs JSON array) or GetMeetingsFail. Paged
+// on the wire like GetUserStatus.
 func (m *Mgr) GetMeetings(cookie string) {
-	m.roundTrip(&protocol.Msg{Op: protocol.OpGetMeetings}, func(r *protocol.Msg) event {
-		if r.Code != 0 {
-			return func(cb Callback) { cb.GetMeetingsFail(r.Code, cookie) }
-		}
-		meetings := r.Meetings
-		if meetings == nil {
-			meetings = []protocol.MeetInfo{}
-		}
-		js := string(protocol.AppendMeetInfoList(nil, meetings))
-		return func(cb Callback) { cb.GetMeetingsSuccess(js, cookie) }
-	})
+	var meetings []protocol.MeetInfo
+	after := 0
+	m.pagedRoundTrip(&protocol.Msg{Op: protocol.OpGetMeetings, Paged: true},
+		func(r *protocol.Msg) (*protocol.Msg, int) {
+			meetings = append(meetings, r.Meetings...)
+			if !r.More {
+				return nil, 0
+			}
+			if len(r.Meetings) == 0 || r.Meetings[len(r.Meetings)-1].ID == after {
+				return nil, protocol.ErrData
+			}
+			after = r.Meetings[len(r.Meetings)-1].ID
+			return &protocol.Msg{Op: protocol.OpGetMeetings, Paged: true, AfterID: after}, 0
+		},
+		func(code int) event {
+			if code != 0 {
+				return func(cb Callback) { cb.GetMeetingsFail(code, cookie) }
+			}
+			if meetings == nil {
+				meetings = []protocol.MeetInfo{}
+			}
+			js := string(protocol.AppendMeetInfoList(nil, meetings))
+			return func(cb Callback) { cb.GetMeetingsSuccess(js, cookie) }
+		})
 }
 
 // Call rings calledUserID and returns the new call's ID at once. Result:

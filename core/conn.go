@@ -62,6 +62,9 @@ type conn struct {
 
 	pingTimeout atomic.Int64 // nanoseconds
 	readLimit   atomic.Int64 // largest message accepted (as set on ws)
+	// oversize is set when the connection ended on a message over
+	// readLimit (the session then ends rather than resume, see onConnClosed).
+	oversize atomic.Bool
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -247,6 +250,7 @@ func (c *conn) readLoop() {
 	for {
 		mt, r, err := c.ws.NextReader()
 		if err != nil {
+			c.noteOversize(err)
 			return
 		}
 		_ = c.extendDeadline()
@@ -254,6 +258,7 @@ func (c *conn) readLoop() {
 		// handlers copy what they keep (file writes, base64, JSON strings).
 		buf, err := protocol.ReadBuf(r, int(c.readLimit.Load()))
 		if err != nil {
+			c.noteOversize(err)
 			return
 		}
 		if c.inHandshake.Load() {
@@ -279,6 +284,15 @@ func (c *conn) readLoop() {
 			c.onFrame(c, mt, buf)
 		}
 		buf.Release()
+	}
+}
+
+// noteOversize records a read that failed on a message over the read limit
+// (gorilla reports it from NextReader when the frame header says so, from
+// Read for a message of several frames).
+func (c *conn) noteOversize(err error) {
+	if errors.Is(err, websocket.ErrReadLimit) || errors.Is(err, protocol.ErrMessageTooLarge) {
+		c.oversize.Store(true)
 	}
 }
 

@@ -316,7 +316,10 @@ func (s *session) hangUp(logout bool) {
 
 // lost ends a session that cannot continue (grace ran out, resume refused):
 // LineOff(ConnectionLost). mu must be held; the caller runs hangUp(false).
-func (s *session) lost() {
+func (s *session) lost() { s.lostWith(protocol.ConnectionLost) }
+
+// lostWith is lost reporting LineOff(code).
+func (s *session) lostWith(code int) {
 	m := s.m
 	if s.ended {
 		return
@@ -326,7 +329,7 @@ func (s *session) lost() {
 		m.state = stateIdle
 	}
 	s.end(protocol.SendFail)
-	m.emit(func(cb Callback) { cb.LineOff(protocol.ConnectionLost) })
+	m.emit(func(cb Callback) { cb.LineOff(code) })
 }
 
 // onConnClosed runs on c's reader goroutine once it has stopped. While the
@@ -337,6 +340,16 @@ func (s *session) onConnClosed(c *conn) {
 	c.gone = true
 	if s.ended || s.c != c || !s.loginDone {
 		m.mu.Unlock()
+		return
+	}
+	if c.oversize.Load() {
+		// The server sent a message over our read limit. Resuming would
+		// only have it sent again (it is unacknowledged), and again: end
+		// the session instead, with ErrData.
+		m.log.Warn("server sent a message over the read limit; session ended", "usrID", s.usrID, "limit", c.readLimit.Load())
+		s.lostWith(protocol.ErrData)
+		m.mu.Unlock()
+		s.hangUp(false)
 		return
 	}
 	s.connLost()

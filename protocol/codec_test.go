@@ -191,6 +191,10 @@ func realMsgs() []*Msg {
 		{ID: 8, Op: OpDestroyMeeting, MeetID: 81234567},
 		{ID: 9, Op: OpGetMeetings},
 		{ID: 9, Meetings: []MeetInfo{meet, {ID: 2}}},
+		{ID: 19, Op: OpGetUserStatus, Paged: true, After: "u-0d5df29e"},
+		{ID: 19, Users: []UserStatus{user}, More: true},
+		{ID: 20, Op: OpGetMeetings, Paged: true, AfterID: 81234567},
+		{ID: 20, Meetings: []MeetInfo{meet}, More: true},
 		{ID: 10, Op: OpCall, CallID: "c1", To: "bob", MeetObj: obj, Ext: "hi\n\"there\""},
 		{ID: 11, Op: OpAcceptCall, CallID: "c1", MeetObj: obj, Ext: "ok"},
 		{ID: 12, Op: OpRejectCall, CallID: "c1", Ext: "busy"},
@@ -230,6 +234,8 @@ func realMsgs() []*Msg {
 var quirks = []string{
 	// Syntax and top level.
 	``, ` `, `null`, ` null `, `nul`, `nullx`, `{}`, `{} `, `{}x`, `{},`, `[]`, `1`, `"s"`, `true`,
+	// Booleans: true, false, null; anything else is a type error.
+	`{"more":true}`, `{"more":false}`, `{"more":null}`, `{"more":1}`, `{"more":"true"}`, `{"more":tru}`, `{"paged":true,"paged":false}`, `{"MORE":true}`,
 	`{"id":1}{}`, "\ufeff{}", `{"id":1,}`, `{,"id":1}`, `{"id" 1}`, `{"id":1 "op":"x"}`, `{'id':1}`,
 	`{"id":1`, `{"id"`, `{"id":`, "{\"id\":1}\x00", "\t\r\n{\t\"id\"\r:\n1\t}\n",
 	// Keys: exact first, then case-insensitive as encoding/json folds.
@@ -373,6 +379,8 @@ func TestCodecCoversEveryField(t *testing.T) {
 		case reflect.Uint64:
 			n++
 			v.SetUint(uint64(n))
+		case reflect.Bool:
+			v.SetBool(true)
 		default:
 			t.Fatalf("field of kind %v: teach the codec and this test", v.Kind())
 		}
@@ -386,7 +394,7 @@ func TestCodecCoversEveryField(t *testing.T) {
 	// Names are matched exactly: upper-cased, no field is found (MeetInfo's
 	// "ID" is, but inside "MEETING", which is not).
 	up, _ := json.Marshal(&m)
-	if got, err := Decode(bytes.ToUpper(up)); err != nil || !reflect.DeepEqual(got, &Msg{}) {
+	if got, err := Decode(bytes.ReplaceAll(bytes.ToUpper(up), []byte("TRUE"), []byte("true"))); err != nil || !reflect.DeepEqual(got, &Msg{}) {
 		t.Fatalf("upper-cased names: %+v, %v", got, err)
 	}
 }

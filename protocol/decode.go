@@ -15,7 +15,7 @@ import (
 //   - read by exact field name: unknown fields are ignored, and a repeated
 //     field takes its last value;
 //   - null, like an absent field, gives the zero value;
-//   - a number field holds a plain JSON integer within its Go type's range
+//   - a boolean field holds true or false, a number field holds a plain JSON integer within its Go type's range
 //     (no fraction, no exponent, no sign for an unsigned field); a string
 //     field holds a JSON string; any other value makes the frame malformed.
 //
@@ -134,6 +134,14 @@ func (m *Msg) set(key string, v gjson.Result) bool {
 		return objPtr(v, &m.Meeting, (*MeetInfo).set)
 	case "meetings":
 		return objSlice(v, &m.Meetings, (*MeetInfo).set)
+	case "paged":
+		return boolVal(v, &m.Paged)
+	case "after":
+		return strVal(v, &m.After)
+	case "afterID":
+		return intVal(v, &m.AfterID)
+	case "more":
+		return boolVal(v, &m.More)
 	case "callID":
 		return strVal(v, &m.CallID)
 	case "to":
@@ -380,6 +388,15 @@ func name(s string) string {
 		return KindFile
 	}
 	return ""
+}
+
+func boolVal(v gjson.Result, p *bool) bool {
+	switch v.Type {
+	case gjson.True, gjson.False, gjson.Null:
+		*p = v.Type == gjson.True
+		return true
+	}
+	return false
 }
 
 // intVal reads a JSON integer into a signed field; strconv rejects

@@ -71,6 +71,14 @@ func AppendEncode(dst []byte, m *Msg) []byte {
 	if len(m.Meetings) != 0 {
 		b = AppendMeetInfoList(append(b, `,"meetings":`...), m.Meetings)
 	}
+	if m.Paged {
+		b = append(b, `,"paged":true`...)
+	}
+	b = appendStrField(b, `,"after":`, m.After)
+	b = appendIntField(b, `,"afterID":`, int64(m.AfterID))
+	if m.More {
+		b = append(b, `,"more":true`...)
+	}
 	b = appendStrField(b, `,"callID":`, m.CallID)
 	b = appendStrField(b, `,"to":`, m.To)
 	b = appendStrField(b, `,"from":`, m.From)

@@ -13,12 +13,12 @@ const (
 	OpLogin               = "login"         // Ver, Acnt, Pswd, Nick, Priv, Auth → UsrID, Limits
 	OpLogout              = "logout"        // → code; the server then ends the session
 	OpSetDND              = "setDND"        // DND
-	OpGetUserStatus       = "getUserStatus" // → Users
+	OpGetUserStatus       = "getUserStatus" // Paged, After → Users, More
 	OpStartStatusNotify   = "startStatusNotify"
 	OpStopStatusNotify    = "stopStatusNotify"
 	OpCreateMeeting       = "createMeeting"  // Subject, CreatePswd → Meeting
 	OpDestroyMeeting      = "destroyMeeting" // MeetID
-	OpGetMeetings         = "getMeetings"    // → Meetings
+	OpGetMeetings         = "getMeetings"    // Paged, AfterID → Meetings, More
 	OpCall                = "call"           // CallID, To, MeetObj, Ext
 	OpAcceptCall          = "acceptCall"     // CallID, MeetObj, Ext
 	OpRejectCall          = "rejectCall"     // CallID, Ext
@@ -105,6 +105,16 @@ type Msg struct {
 	Meeting    *MeetInfo  `json:"meeting,omitempty"`
 	Meetings   []MeetInfo `json:"meetings,omitempty"`
 
+	// paged lists (getUserStatus, getMeetings): a request with Paged asks
+	// for one page, after the cursor (After: the last userID of the
+	// previous page; AfterID: the last meeting ID); a reply with More has
+	// another page after it. A reply without More is the last page (older
+	// servers always send the whole list that way).
+	Paged   bool   `json:"paged,omitempty"`
+	After   string `json:"after,omitempty"`
+	AfterID int    `json:"afterID,omitempty"`
+	More    bool   `json:"more,omitempty"`
+
 	// calls
 	CallID  string `json:"callID,omitempty"`
 	To      string `json:"to,omitempty"`
@@ -138,7 +148,8 @@ type Limits struct {
 	MaxTransfers int `json:"maxTransfers,omitempty"`
 }
 
-// MaxTextFrame is the largest text frame either side accepts.
+// MaxTextFrame is the largest text frame either side sends: the server
+// never sends a larger one (it answers 8 instead, see docs/protocol.md).
 const MaxTextFrame = 64 * 1024
 
 // ErrBadMessage reports a text frame that is not a JSON object of Msg's shape.

@@ -110,6 +110,10 @@ func (e *enterprise) call(s *session, m *protocol.Msg) {
 		s.reply(m.ID, protocol.ParamErr, nil)
 		return
 	}
+	if !pushFits(&protocol.Msg{Push: protocol.PushCallIn, CallID: m.CallID, From: s.usrID, MeetObj: m.MeetObj, Ext: m.Ext}) {
+		s.reply(m.ID, protocol.ParamErr, nil)
+		return
+	}
 	if !e.lockLive(s) {
 		return
 	}
@@ -140,6 +144,10 @@ func (e *enterprise) call(s *session, m *protocol.Msg) {
 // takes e.mu.
 func (e *enterprise) callMoreParty(s *session, m *protocol.Msg) {
 	if !checkCallParams(s, m) {
+		s.reply(m.ID, protocol.ParamErr, nil)
+		return
+	}
+	if !pushFits(&protocol.Msg{Push: protocol.PushCallIn, CallID: m.CallID, From: s.usrID, MeetObj: m.MeetObj, Ext: m.Ext}) {
 		s.reply(m.ID, protocol.ParamErr, nil)
 		return
 	}
@@ -179,6 +187,10 @@ func (e *enterprise) callMoreParty(s *session, m *protocol.Msg) {
 // Reader goroutine; takes e.mu.
 func (e *enterprise) acceptCall(s *session, m *protocol.Msg) {
 	if !validMeetObj(m.MeetObj) || len(m.Ext) > protocol.MaxExtBytes {
+		s.reply(m.ID, protocol.ParamErr, nil)
+		return
+	}
+	if !pushFits(&protocol.Msg{Push: protocol.PushCallAccepted, CallID: m.CallID, MeetObj: m.MeetObj, Ext: m.Ext}) {
 		s.reply(m.ID, protocol.ParamErr, nil)
 		return
 	}

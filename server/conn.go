@@ -122,7 +122,7 @@ func (c *conn) reply(id uint64, code int, m *protocol.Msg) {
 		m = &protocol.Msg{}
 	}
 	m.ID, m.Code = id, code
-	c.sendCtrl(protocol.Frame{Head: protocol.Encode(m)})
+	c.sendCtrl(protocol.Frame{Head: encodeReply(c.srv.log, m)})
 }
 
 // extendRead pushes the read deadline one ping timeout ahead, but not past

@@ -58,7 +58,12 @@ func (e *enterprise) createMeeting(s *session, m *protocol.Msg) {
 			return
 		}
 	}
-	rec, err := e.srv.store.createMeeting(e.name, s.usrID, m.Subject, pswd, time.Now())
+	rec, err := e.srv.store.createMeeting(e.name, s.usrID, m.Subject, pswd, time.Now(), e.srv.cfg.MaxMeetings)
+	if errors.Is(err, ErrMeetingCap) {
+		s.log().Warn("createMeeting: the enterprise has the most meetings allowed", "max", e.srv.cfg.MaxMeetings)
+		s.reply(m.ID, protocol.ServerException, nil)
+		return
+	}
 	if err != nil {
 		s.log().Error("createMeeting: store", "err", err)
 		s.reply(m.ID, protocol.ServerException, nil)
@@ -82,17 +87,32 @@ func (e *enterprise) destroyMeeting(s *session, m *protocol.Msg) {
 	}
 }
 
-// getMeetings replies with the enterprise's meetings, newest first.
+// getMeetings replies with the enterprise's meetings, newest first: those
+// after meeting m.AfterID (5 if it is not a meeting ID), as many as fit in
+// one page, with More when others follow. A request without Paged (an
+// older library) gets the whole list in one reply, or 8 when it does not
+// fit.
 func (e *enterprise) getMeetings(s *session, m *protocol.Msg) {
-	recs, err := e.srv.store.listMeetings(e.name)
-	if err != nil {
+	p := pager{budget: e.srv.pageBytes}
+	var list []protocol.MeetInfo
+	more, err := e.srv.store.scanMeetings(e.name, m.AfterID, func(r meetingRec) bool {
+		mi := e.srv.meetInfo(r)
+		if !p.fits(func(b []byte) []byte { return protocol.AppendMeetInfo(b, &mi) }) {
+			return false
+		}
+		list = append(list, mi)
+		return true
+	})
+	switch {
+	case errors.Is(err, ErrMeetNotExist):
+		s.reply(m.ID, protocol.ParamErr, nil)
+	case err != nil:
 		s.log().Error("getMeetings: store", "err", err)
 		s.reply(m.ID, protocol.ServerException, nil)
-		return
+	case more && (!m.Paged || len(list) == 0):
+		s.log().Warn("getMeetings: list does not fit in one reply", "paged", m.Paged)
+		s.reply(m.ID, protocol.ServerException, nil)
+	default:
+		s.reply(m.ID, protocol.NoErr, &protocol.Msg{Meetings: list, More: more})
 	}
-	list := make([]protocol.MeetInfo, len(recs))
-	for i, r := range recs {
-		list[i] = e.srv.meetInfo(r)
-	}
-	s.reply(m.ID, protocol.NoErr, &protocol.Msg{Meetings: list})
 }

@@ -56,7 +56,10 @@ type Config struct {
 	// only raw clients meet the limit). Defaults 1024 and 64.
 	MaxCmds      int
 	MaxTransfers int
-	Logger       *slog.Logger // nil discards logs
+	// MaxMeetings bounds the meetings one enterprise may have stored;
+	// createMeeting beyond it fails with 8. Default 100000.
+	MaxMeetings int
+	Logger      *slog.Logger // nil discards logs
 
 	// Security (security.go, authhook.go, throttle.go; docs/protocol.md).
 	// TLSCert and TLSKey are PEM files of the certificate chain and its
@@ -97,6 +100,10 @@ const (
 	DefaultWindow       = 2 << 20
 	DefaultMaxCmds      = 1024
 	DefaultMaxTransfers = 64
+	DefaultMaxMeetings  = 100000
+	// MaxPublicURL bounds PublicURL (bytes), so that every MeetInfoObj —
+	// and so every page of a meeting list — fits in a text frame.
+	MaxPublicURL = 4096
 )
 
 // Connection tuning, one commented block (gorilla chat example style).
@@ -166,6 +173,12 @@ func (c *Config) setDefaults() error {
 	if c.MaxTransfers <= 0 {
 		c.MaxTransfers = DefaultMaxTransfers
 	}
+	if c.MaxMeetings <= 0 {
+		c.MaxMeetings = DefaultMaxMeetings
+	}
+	if len(c.PublicURL) > MaxPublicURL {
+		return fmt.Errorf("server: public URL of %d bytes, over %d", len(c.PublicURL), MaxPublicURL)
+	}
 	if c.Window < int64(c.Chunk) {
 		return fmt.Errorf("server: window %d smaller than chunk %d", c.Window, c.Chunk)
 	}
@@ -185,7 +198,10 @@ type Server struct {
 	readLimit int64
 	// loginTimeout is the constant loginTimeout (tests shorten it).
 	loginTimeout time.Duration
-	upgrader     websocket.Upgrader
+	// pageBytes is the entry budget of one list page, defaultPageBytes
+	// (tests shrink it).
+	pageBytes int
+	upgrader  websocket.Upgrader
 
 	authKey []byte // random per process: keys the login cache HMAC
 
@@ -233,6 +249,7 @@ func New(cfg Config) (*Server, error) {
 		store:        st,
 		authKey:      make([]byte, 32),
 		loginTimeout: loginTimeout,
+		pageBytes:    defaultPageBytes,
 		authCache:    make(map[string][]byte),
 		boot:         uuid.NewString(),
 		sessions:     make(map[string]*session),

@@ -71,13 +71,19 @@ type session struct {
 }
 
 // push numbers m as the session's next push and queues it. Non-blocking;
-// called with ent.mu held (so pushes to a session are ordered).
+// called with ent.mu held (so pushes to a session are ordered). A push
+// whose encoding would exceed protocol.MaxTextFrame is logged and dropped
+// (see pages.go).
 func (s *session) push(m *protocol.Msg) {
 	s.pushMu.Lock()
 	defer s.pushMu.Unlock()
+	m.Seq = s.seq + 1
+	b, ok := encodeFrame(s.ent.log, m)
+	if !ok {
+		return
+	}
 	s.seq++
-	m.Seq = s.seq
-	s.sendCtrl(protocol.Frame{Head: protocol.Encode(m)})
+	s.sendCtrl(protocol.Frame{Head: b})
 }
 
 // pushTemplate numbers and queues a push encoded once for many sessions
@@ -85,17 +91,23 @@ func (s *session) push(m *protocol.Msg) {
 func (s *session) pushTemplate(t *protocol.PushTemplate) {
 	s.pushMu.Lock()
 	defer s.pushMu.Unlock()
+	b := t.WithSeq(s.seq + 1)
+	if len(b) > protocol.MaxTextFrame {
+		s.ent.log.Error("push over the text frame limit not sent", "len", len(b))
+		return
+	}
 	s.seq++
-	s.sendCtrl(protocol.Frame{Head: t.WithSeq(s.seq)})
+	s.sendCtrl(protocol.Frame{Head: b})
 }
 
-// reply answers request id on the session's stream. Non-blocking.
+// reply answers request id on the session's stream. Non-blocking. A reply
+// over protocol.MaxTextFrame goes out as code 8 instead (encodeReply).
 func (s *session) reply(id uint64, code int, m *protocol.Msg) {
 	if m == nil {
 		m = &protocol.Msg{}
 	}
 	m.ID, m.Code = id, code
-	s.sendCtrl(protocol.Frame{Head: protocol.Encode(m)})
+	s.sendCtrl(protocol.Frame{Head: encodeReply(s.ent.log, m)})
 }
 
 // lockLive locks e.mu and reports true if s is still live; when s has ended

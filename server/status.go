@@ -57,17 +57,33 @@ func (e *enterprise) setDND(s *session, m *protocol.Msg) {
 	}
 }
 
-// getUserStatus replies with every online user of the enterprise, the caller
-// included, sorted by usrID. Reader goroutine; takes e.mu.
+// getUserStatus replies with the online users of the enterprise, the caller
+// included, sorted by usrID: those after m.After, as many as fit in one
+// page, with More when others follow. A request without Paged (an older
+// library) gets the whole list in one reply, or 8 when it does not fit.
+// Reader goroutine; takes e.mu (only to copy the statuses).
 func (e *enterprise) getUserStatus(s *session, m *protocol.Msg) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	users := make([]protocol.UserStatus, 0, len(e.users))
-	for _, u := range e.users {
-		users = append(users, u.userStatus())
+	for id, u := range e.users {
+		if id > m.After {
+			users = append(users, u.userStatus())
+		}
 	}
+	e.mu.Unlock()
 	sort.Slice(users, func(i, j int) bool { return users[i].UserID < users[j].UserID })
-	s.reply(m.ID, protocol.NoErr, &protocol.Msg{Users: users})
+	p := pager{budget: e.srv.pageBytes}
+	n := 0
+	for n < len(users) && p.fits(func(b []byte) []byte { return protocol.AppendUserStatus(b, &users[n]) }) {
+		n++
+	}
+	more := n < len(users)
+	if more && (!m.Paged || n == 0) {
+		s.log().Warn("getUserStatus: list does not fit in one reply", "users", len(users), "paged", m.Paged)
+		s.reply(m.ID, protocol.ServerException, nil)
+		return
+	}
+	s.reply(m.ID, protocol.NoErr, &protocol.Msg{Users: users[:n], More: more})
 }
 
 // setNotify starts or stops the caller's status subscription and replies.

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -23,12 +24,23 @@ import (
 
 // Store layout (bbolt, one file DataDir/crvideo.db):
 //
-//	accounts/<name>                 JSON accountRec (salted PBKDF2 of the MD5 hex)
-//	meetings                        its NextSequence numbers meeting IDs, deployment-wide
-//	meetings/<enterprise>/<id BE64> JSON meetingRec
+//	accounts/<name>                  JSON accountRec (salted PBKDF2 of the MD5 hex)
+//	meta/layout                      storeLayout (absent in stores written before it)
+//	meta/meetKey                     the meeting ID permutation's key (random, made once)
+//	meta/legacyMax                   BE64: the sequence at the upgrade to this layout
+//	meetings                         its NextSequence counts meetings created, deployment-wide
+//	meetings/<enterprise>/<seq BE64> JSON meetingRec; the bucket's Sequence is how many it holds
 //
-// Meeting IDs are meetIDBase + the bucket sequence, which bbolt persists, so an
-// ID is never handed out twice, even after a destroy and a restart.
+// A meeting is keyed by its creation sequence, so a cursor walks an
+// enterprise's meetings newest first without reading the others; its ID is
+// the keyed permutation of the sequence (meetid.go), which the store
+// inverts to find the key again. The sequence is persistent, so an ID is
+// never handed out twice, even after a destroy and a restart.
+//
+// Stores written before this layout keyed meetings by ID, which was then
+// meetIDBase + sequence; openStore rekeys them by that sequence once and
+// records the sequence reached (legacyMax): those IDs keep working, and a
+// new ID whose permuted value falls among them is skipped.
 const (
 	storeFile    = "crvideo.db"
 	meetIDBase   = 10000000
@@ -38,11 +50,16 @@ const (
 	// storeOpenTimeout bounds the wait for bbolt's file lock (another process,
 	// e.g. a running server, holds the store).
 	storeOpenTimeout = 2 * time.Second
+	storeLayout      = 2
 )
 
 var (
 	bucketAccounts = []byte("accounts")
 	bucketMeetings = []byte("meetings")
+	bucketMeta     = []byte("meta")
+	keyLayout      = []byte("layout")
+	keyMeetKey     = []byte("meetKey")
+	keyLegacyMax   = []byte("legacyMax")
 )
 
 // Errors of the store.
@@ -57,6 +74,10 @@ var (
 	ErrMeetNotExist = errors.New("server: meeting does not exist")
 	// ErrStoreLocked: another process (a running server) holds the store open.
 	ErrStoreLocked = errors.New("locked by another process")
+	// ErrMeetingCap: the enterprise already stores the most meetings allowed.
+	ErrMeetingCap = errors.New("server: meetings per enterprise at their limit")
+	// ErrMeetIDsExhausted: all 90,000,000 meeting IDs have been handed out.
+	ErrMeetIDsExhausted = errors.New("server: meeting IDs exhausted")
 )
 
 // accountRec is an enterprise account as stored: never the MD5 itself.
@@ -79,6 +100,9 @@ type meetingRec struct {
 // no lock of its own and may be used from any goroutine.
 type store struct {
 	db *bolt.DB
+	// Set by openStore, read-only after.
+	perm      meetIDPerm
+	legacyMax uint64
 }
 
 // openStore opens (creating if missing) the store in dir.
@@ -96,19 +120,95 @@ func openStore(dir string) (*store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: open store %s: %w", dir, err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketAccounts, bucketMeetings} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	st := &store{db: db}
+	if err := db.Update(st.init); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("server: init store: %w", err)
 	}
-	return &store{db: db}, nil
+	return st, nil
+}
+
+// init creates the buckets, upgrades an older layout and loads the meeting
+// ID key (made on first use).
+func (st *store) init(tx *bolt.Tx) error {
+	for _, b := range [][]byte{bucketAccounts, bucketMeetings, bucketMeta} {
+		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+			return err
+		}
+	}
+	meta := tx.Bucket(bucketMeta)
+	if v := meta.Get(keyLayout); v == nil {
+		if err := upgradeMeetings(tx); err != nil {
+			return err
+		}
+		if err := meta.Put(keyLegacyMax, meetKey(tx.Bucket(bucketMeetings).Sequence())); err != nil {
+			return err
+		}
+		key := make([]byte, meetKeyLen)
+		if _, err := rand.Read(key); err != nil {
+			return err
+		}
+		if err := meta.Put(keyMeetKey, key); err != nil {
+			return err
+		}
+		if err := meta.Put(keyLayout, []byte{storeLayout}); err != nil {
+			return err
+		}
+	} else if len(v) != 1 || v[0] != storeLayout {
+		return fmt.Errorf("store layout %v is not %d (written by a newer server?)", v, storeLayout)
+	}
+	key, lm := meta.Get(keyMeetKey), meta.Get(keyLegacyMax)
+	if len(key) != meetKeyLen || len(lm) != 8 {
+		return errors.New("store meta damaged")
+	}
+	st.perm = meetIDPerm{key: slices.Clone(key)}
+	st.legacyMax = binary.BigEndian.Uint64(lm)
+	return nil
+}
+
+// upgradeMeetings rekeys the meetings of a store written before storeLayout
+// (keyed by ID = meetIDBase + sequence) by their sequence, and sets each
+// enterprise's count.
+func upgradeMeetings(tx *bolt.Tx) error {
+	root := tx.Bucket(bucketMeetings)
+	var ents [][]byte
+	if err := root.ForEach(func(k, v []byte) error {
+		if v == nil {
+			ents = append(ents, slices.Clone(k))
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, ent := range ents {
+		b := root.Bucket(ent)
+		type kv struct{ k, v []byte }
+		var recs []kv
+		if err := b.ForEach(func(k, v []byte) error {
+			recs = append(recs, kv{slices.Clone(k), slices.Clone(v)})
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, r := range recs {
+			id := binary.BigEndian.Uint64(r.k)
+			if len(r.k) != 8 || id <= meetIDBase || id >= meetIDBase+meetIDSpace {
+				return fmt.Errorf("meeting key %x of %q is not a meeting ID", r.k, ent)
+			}
+			if err := b.Delete(r.k); err != nil {
+				return err
+			}
+		}
+		for _, r := range recs {
+			if err := b.Put(meetKey(binary.BigEndian.Uint64(r.k)-meetIDBase), r.v); err != nil {
+				return err
+			}
+		}
+		if err := b.SetSequence(uint64(len(recs))); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (st *store) close() error { return st.db.Close() }
@@ -211,65 +311,176 @@ func (st *store) verifyAccount(name, md5hex string) error {
 	return nil
 }
 
-func meetKey(id int) []byte {
+// meetKey is the big-endian encoding of a sequence number.
+func meetKey(seq uint64) []byte {
 	var k [8]byte
-	binary.BigEndian.PutUint64(k[:], uint64(id))
+	binary.BigEndian.PutUint64(k[:], seq)
 	return k[:]
 }
 
-// createMeeting stores a new meeting of enterprise ent with the next ID.
-func (st *store) createMeeting(ent, creator, subject, pswd string, now time.Time) (meetingRec, error) {
+// legacy reports whether v (an ID minus meetIDBase) is a sequence-numbered
+// ID from before storeLayout.
+func (st *store) legacy(v uint64) bool { return v >= 1 && v <= st.legacyMax }
+
+// idOf returns the meeting ID of creation sequence seq (1-based), and false
+// when seq is legacy-shadowed (its permuted value is an old ID: skip it).
+func (st *store) idOf(seq uint64) (int, bool) {
+	v := uint64(st.perm.encrypt(uint32(seq - 1)))
+	if st.legacy(v) {
+		return 0, false
+	}
+	return meetIDBase + int(v), true
+}
+
+// seqOf returns the creation sequence of meeting ID id, false when id is
+// outside the ID range.
+func (st *store) seqOf(id int) (uint64, bool) {
+	if id < meetIDBase || id >= meetIDBase+meetIDSpace {
+		return 0, false
+	}
+	v := uint64(id - meetIDBase)
+	if st.legacy(v) {
+		return v, true
+	}
+	return uint64(st.perm.decrypt(uint32(v))) + 1, true
+}
+
+// createMeeting stores a new meeting of enterprise ent with the next ID,
+// unless ent already has maxMeetings (ErrMeetingCap; 0: no limit).
+func (st *store) createMeeting(ent, creator, subject, pswd string, now time.Time, maxMeetings int) (meetingRec, error) {
 	rec := meetingRec{Pswd: pswd, Subject: subject, Creator: creator, StartTime: now.Unix()}
 	err := st.db.Update(func(tx *bolt.Tx) error {
 		root := tx.Bucket(bucketMeetings)
-		seq, err := root.NextSequence()
-		if err != nil {
-			return err
-		}
-		rec.ID = meetIDBase + int(seq)
 		b, err := root.CreateBucketIfNotExists([]byte(ent))
 		if err != nil {
 			return err
 		}
-		val, _ := json.Marshal(rec)
-		return b.Put(meetKey(rec.ID), val)
+		if maxMeetings > 0 && b.Sequence() >= uint64(maxMeetings) {
+			return ErrMeetingCap
+		}
+		return st.addMeeting(root, b, &rec)
 	})
 	return rec, err
 }
 
+// addMeeting gives rec the next ID and stores it in b (an enterprise's
+// bucket under root).
+func (st *store) addMeeting(root, b *bolt.Bucket, rec *meetingRec) error {
+	for {
+		if root.Sequence() >= meetIDSpace {
+			return ErrMeetIDsExhausted
+		}
+		seq, err := root.NextSequence()
+		if err != nil {
+			return err
+		}
+		id, ok := st.idOf(seq)
+		if !ok {
+			continue
+		}
+		rec.ID = id
+		val, _ := json.Marshal(rec)
+		if err := b.Put(meetKey(seq), val); err != nil {
+			return err
+		}
+		return b.SetSequence(b.Sequence() + 1)
+	}
+}
+
 // destroyMeeting deletes meeting id of enterprise ent, or returns ErrMeetNotExist.
 func (st *store) destroyMeeting(ent string, id int) error {
-	if id <= 0 {
+	seq, ok := st.seqOf(id)
+	if !ok {
 		return ErrMeetNotExist
 	}
 	return st.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketMeetings).Bucket([]byte(ent))
-		if b == nil || b.Get(meetKey(id)) == nil {
+		if b == nil || b.Get(meetKey(seq)) == nil {
 			return ErrMeetNotExist
 		}
-		return b.Delete(meetKey(id))
+		if err := b.Delete(meetKey(seq)); err != nil {
+			return err
+		}
+		return b.SetSequence(b.Sequence() - 1)
 	})
 }
 
-// listMeetings returns the enterprise's meetings, newest (highest ID) first.
-func (st *store) listMeetings(ent string) ([]meetingRec, error) {
-	var out []meetingRec
-	err := st.db.View(func(tx *bolt.Tx) error {
+// scanMeetings calls fn with the enterprise's meetings newest first,
+// starting after meeting afterID (0: from the newest; it need not exist any
+// more), until fn returns false. It reports whether fn stopped it (more
+// meetings may follow) — false when the list ran out.
+func (st *store) scanMeetings(ent string, afterID int, fn func(meetingRec) bool) (stopped bool, err error) {
+	var before uint64 // 0: from the newest
+	if afterID != 0 {
+		seq, ok := st.seqOf(afterID)
+		if !ok {
+			return false, ErrMeetNotExist
+		}
+		before = seq
+	}
+	err = st.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketMeetings).Bucket([]byte(ent))
 		if b == nil {
 			return nil
 		}
 		c := b.Cursor()
-		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+		var k, v []byte
+		if before == 0 {
+			k, v = c.Last()
+		} else if k, v = c.Seek(meetKey(before)); k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev() // Seek found the first key ≥ before
+		}
+		for ; k != nil; k, v = c.Prev() {
 			var rec meetingRec
 			if err := json.Unmarshal(v, &rec); err != nil {
 				return err
 			}
-			out = append(out, rec)
+			if !fn(rec) {
+				stopped = true
+				return nil
+			}
 		}
 		return nil
 	})
+	return stopped, err
+}
+
+// listMeetings returns all of the enterprise's meetings, newest first.
+func (st *store) listMeetings(ent string) ([]meetingRec, error) {
+	var out []meetingRec
+	_, err := st.scanMeetings(ent, 0, func(r meetingRec) bool { out = append(out, r); return true })
 	return out, err
+}
+
+// AddMeetings stores meetings of enterprise ent created by creator, one per
+// subject, in one transaction, in the store under dataDir (which no server
+// may hold open), and returns their IDs. It is for provisioning and tests:
+// subjects are taken as given and no per-enterprise limit applies.
+func AddMeetings(dataDir, ent, creator string, subjects []string, now time.Time) ([]int, error) {
+	st, err := openStore(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	defer st.close()
+	ids := make([]int, 0, len(subjects))
+	err = st.db.Update(func(tx *bolt.Tx) error {
+		root := tx.Bucket(bucketMeetings)
+		b, err := root.CreateBucketIfNotExists([]byte(ent))
+		if err != nil {
+			return err
+		}
+		for _, subj := range subjects {
+			rec := meetingRec{Subject: subj, Creator: creator, StartTime: now.Unix()}
+			if err := st.addMeeting(root, b, &rec); err != nil {
+				return err
+			}
+			ids = append(ids, rec.ID)
+		}
+		return nil
+	})
+	return ids, err
 }
 
 // AddAccount creates or updates (upsert) enterprise account name with a plain
