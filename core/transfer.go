@@ -6,10 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 	"unsafe"
 
 	"github.com/crvideomgr/crvideomgr/protocol"
@@ -317,7 +315,7 @@ func (m *Mgr) SendFile(targetUserID, fileName string) string {
 		return task
 	}
 	t.file, t.total = f, st.Size()
-	s.begin(t, targetUserID, baseName(fileName))
+	s.begin(t, targetUserID, protocol.BaseName(fileName))
 	m.mu.Unlock()
 	return task
 }
@@ -577,7 +575,7 @@ func (s *session) onXferBegin(p *protocol.Msg) {
 	t := &inTask{id: p.Task, from: p.From, total: p.Total, kind: kindBuffer}
 	if p.Kind == protocol.KindFile {
 		t.kind = kindFile
-		t.name = baseName(p.Name)
+		t.name = protocol.BaseName(p.Name)
 		f, err := os.CreateTemp(s.m.tempDir, "crvideo-*"+safeExt(t.name))
 		if err != nil {
 			s.m.log.Warn("cannot create temp file", "err", err)
@@ -716,30 +714,6 @@ func (s *session) onXferCancel(task string) {
 	delete(s.in, task)
 	t.discard()
 	s.m.emit(func(cb Callback) { cb.NotifyCancelSend(task) })
-}
-
-// baseName reduces a sender-supplied file name to a safe base name: no
-// directories (either separator), no control characters or NULs, valid
-// UTF-8, at most 255 bytes, never "", "." or "..".
-func baseName(name string) string {
-	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
-		name = name[i+1:]
-	}
-	name = strings.ToValidUTF8(name, "")
-	name = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, name)
-	for len(name) > 255 {
-		_, size := utf8.DecodeLastRuneInString(name)
-		name = name[:len(name)-size]
-	}
-	if name == "" || name == "." || name == ".." {
-		name = "file"
-	}
-	return name
 }
 
 // safeExt returns name's extension when it is short and alphanumeric, for

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"strings"
-
 	"github.com/crvideomgr/crvideomgr/protocol"
 )
 
@@ -43,15 +41,6 @@ func (e *enterprise) dropTransfer(t *transfer) {
 
 // validTask: 1..MaxIDLen bytes (it travels in the binary header).
 func validTask(task string) bool { return task != "" && len(task) <= protocol.MaxIDLen }
-
-// baseName reduces a file name to its last element, whatever the sender's
-// path separator.
-func baseName(name string) string {
-	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
-		name = name[i+1:]
-	}
-	return name
-}
 
 // target returns the online receiver usrID for s, or nil when it is offline
 // or s itself. e.mu must be held.
@@ -131,7 +120,7 @@ func (e *enterprise) sendBegin(s *session, m *protocol.Msg) {
 	}
 	name := ""
 	if m.Kind == protocol.KindFile {
-		name = baseName(m.Name)
+		name = protocol.BaseName(m.Name)
 	}
 	if !e.lockLive(s) {
 		return
