@@ -73,6 +73,7 @@ type fakeServer struct {
 	acks   chan *protocol.Msg // xferAcks the client sent (dropped when full)
 	mu     sync.Mutex
 	conns  []*websocket.Conn
+	users  []protocol.UserStatus // the getUserStatus reply (set before login)
 }
 
 func newFakeServer(t testing.TB) *fakeServer {
@@ -136,6 +137,8 @@ func newFakeServer(t testing.TB) *fakeServer {
 				reply.Limits = &protocol.Limits{MaxBuffer: 1 << 20, MaxFile: 1 << 20, Chunk: 1024, Window: 4096, PingTimeout: 10000}
 			case protocol.OpSendBegin:
 				reply.Window, reply.Chunk = 4096, 1024
+			case protocol.OpGetUserStatus:
+				reply.Users = fs.users
 			}
 			write(websocket.TextMessage, protocol.Encode(reply))
 		}

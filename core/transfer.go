@@ -177,6 +177,8 @@ func (m *Mgr) SendCmd(targetUserID, data string) string {
 		code = protocol.SendCmdLarge
 	case targetUserID == "" || len(targetUserID) > protocol.MaxIDLen:
 		code = protocol.SendDataTargetInvalid
+	case !protocol.ValidID(targetUserID):
+		code = protocol.ParamErr
 	}
 	if code != 0 {
 		m.emit(t.result(code))
@@ -328,6 +330,11 @@ func (s *session) begin(t *outTask, to, name string) {
 		s.m.emit(t.result(protocol.SendDataTargetInvalid))
 		return
 	}
+	if !protocol.ValidID(to) {
+		t.finish()
+		s.m.emit(t.result(protocol.ParamErr))
+		return
+	}
 	s.out[t.id] = t
 	kind := protocol.KindBuffer
 	if t.kind == kindFile {
@@ -475,6 +482,11 @@ func (m *Mgr) CancelSend(taskID string) {
 		m.mu.Unlock()
 		return
 	}
+	if !protocol.ValidID(taskID) {
+		m.emit(result(protocol.ParamErr))
+		m.mu.Unlock()
+		return
+	}
 	t := s.out[taskID]
 	if t == nil || t.kind == kindCmd || t.cancelling {
 		m.emit(result(protocol.TransIDInvalid))
@@ -604,6 +616,10 @@ func (s *session) onBinary(h protocol.Header, payload []byte) {
 	}
 	switch h.Type {
 	case protocol.FrameCmd:
+		if !protocol.ValidID(h.Peer) || !protocol.ValidID(h.Task) {
+			m.log.Warn("FrameCmd with an invalid ID dropped")
+			return
+		}
 		from, data := h.Peer, base64.StdEncoding.EncodeToString(payload)
 		m.emit(func(cb Callback) { cb.NotifyCmdData(from, data) })
 		s.send(&protocol.Msg{Op: protocol.OpCmdAck, Task: h.Task})

@@ -39,8 +39,11 @@ func (e *enterprise) dropTransfer(t *transfer) {
 	delete(t.to.in, t.task)
 }
 
-// validTask: 1..MaxIDLen bytes (it travels in the binary header).
-func validTask(task string) bool { return task != "" && len(task) <= protocol.MaxIDLen }
+// validTask: 1..MaxIDLen bytes (it travels in the binary header), and
+// protocol.ValidID.
+func validTask(task string) bool {
+	return task != "" && len(task) <= protocol.MaxIDLen && protocol.ValidID(task)
+}
 
 // target returns the online receiver usrID for s, or nil when it is offline
 // or s itself. e.mu must be held.
@@ -64,6 +67,10 @@ func (e *enterprise) cmdFrame(s *session, h protocol.Header, payload []byte) {
 	}
 	if len(payload) > protocol.MaxCmdBytes {
 		fail(protocol.SendCmdLarge)
+		return
+	}
+	if !validTask(h.Task) || !protocol.ValidID(h.Peer) {
+		fail(protocol.ParamErr)
 		return
 	}
 	to := e.target(s, h.Peer)
@@ -108,7 +115,7 @@ func (e *enterprise) cmdAck(s *session, m *protocol.Msg) {
 func (e *enterprise) sendBegin(s *session, m *protocol.Msg) {
 	cfg := &e.srv.cfg
 	switch {
-	case !validTask(m.Task) || (m.Kind != protocol.KindBuffer && m.Kind != protocol.KindFile) || m.Total < 0:
+	case !validTask(m.Task) || !protocol.ValidID(m.To) || (m.Kind != protocol.KindBuffer && m.Kind != protocol.KindFile) || m.Total < 0:
 		s.reply(m.ID, protocol.ParamErr, nil)
 		return
 	case m.Kind == protocol.KindBuffer && m.Total > cfg.MaxBuffer:
@@ -221,6 +228,10 @@ func (e *enterprise) xferFail(s *session, m *protocol.Msg) {
 // 0 and xferCancel to the receiver; 1104 when there is none. Reader
 // goroutine; takes e.mu.
 func (e *enterprise) cancelSend(s *session, m *protocol.Msg) {
+	if !protocol.ValidID(m.Task) {
+		s.reply(m.ID, protocol.ParamErr, nil)
+		return
+	}
 	if !e.lockLive(s) {
 		return
 	}
