@@ -1,6 +1,7 @@
 package core
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,7 +61,7 @@ func TestHostileFileNames(t *testing.T) {
 	waitCond(t, "login", func() bool { ok, _ := cb.get(); return ok })
 
 	for i, name := range names {
-		task := "t" + string(rune('a'+i))
+		task := fmt.Sprint("t", i)
 		body := []byte("data-" + task)
 		fs.frames <- [2][]byte{{0}, protocol.Encode(&protocol.Msg{Push: protocol.PushXferBegin, Task: task, From: "peer",
 			Kind: protocol.KindFile, Total: int64(len(body)), Name: name})}
