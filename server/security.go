@@ -71,6 +71,7 @@ func (s *Server) initSecurity() error {
 	s.ipThrottle = newThrottle(max(c.LoginFailIP, 0), c.LoginFailWindow, c.LoginBlock, c.ThrottleKeys)
 	s.acntThrottle = newThrottle(max(c.LoginFailAcnt, 0), c.LoginFailWindow, c.LoginBlock, c.ThrottleKeys)
 	s.trust = newTrustTable(max(c.LoginTrust, 0), c.LoginTrustKeys)
+	s.loginWait = loginWait
 	return nil
 }
 
@@ -102,7 +103,7 @@ func (c *conn) authenticate(m *protocol.Msg, usrID string) int {
 	s := c.srv
 	addr := addrKey(c.ws.RemoteAddr())
 	now := time.Now()
-	deadline := now.Add(loginWait)
+	deadline := now.Add(s.loginWait)
 	trustAcnt := s.trust.trusted(acntKey(m.Acnt), addr, now)
 	trustUser := m.Priv != "" && s.trust.trusted(userKey(m.Acnt, m.Priv), addr, now)
 	if s.loginThrottled(addr, m.Acnt, m.Priv, trustAcnt, trustUser) {

@@ -199,8 +199,9 @@ type Server struct {
 	tlsConf                  *tls.Config // nil: plain ws://
 	hook                     *authHook   // nil: no privAuthCode verification
 	ipThrottle, acntThrottle *throttle
-	trust                    *trustTable  // addresses that logged in to an account recently
-	pwChecks                 atomic.Int64 // slow password checks (PBKDF2) run, for tests
+	trust                    *trustTable   // addresses that logged in to an account recently
+	loginWait                time.Duration // the constant loginWait (tests lengthen it)
+	pwChecks                 atomic.Int64  // slow password checks (PBKDF2) run, for tests
 
 	// authMu guards authCache: account → HMAC(authKey, name, md5) of the
 	// password last verified the slow way; and authGen, bumped by every
