@@ -52,7 +52,7 @@ func (m *Mgr) GetUserStatus(cookie string) {
 			if users == nil {
 				users = []protocol.UserStatus{}
 			}
-			js := string(protocol.AppendUserStatusList(nil, users))
+			js := string(protocol.AppendUserStatusList(nil, validUsers(users)))
 			return func(cb Callback) { cb.GetUserStatusSuccess(js, cookie) }
 		})
 }
@@ -218,10 +218,12 @@ func (m *Mgr) CancelCallMoreParty(inviteID, usrExtDat, cookie string) {
 }
 
 // callRequest checks the sizes the API bounds (REFERENCE §3: usrExtDat and
-// meetObj at most 8 KiB) before the server sees them.
+// meetObj at most 8 KiB) and the characters of the target and call ID
+// (protocol.ValidID: 5) before the server sees them.
 func (m *Mgr) callRequest(req *protocol.Msg, result func(code int) event) {
 	if len(req.MeetObj) > protocol.MaxExtBytes || len(req.Ext) > protocol.MaxExtBytes ||
-		len(req.To) > protocol.MaxIDLen || len(req.CallID) > protocol.MaxIDLen {
+		len(req.To) > protocol.MaxIDLen || len(req.CallID) > protocol.MaxIDLen ||
+		!protocol.ValidID(req.To) || !protocol.ValidID(req.CallID) {
 		code := protocol.ParamErr
 		if len(req.CallID) > protocol.MaxIDLen {
 			code = protocol.InvalidCallID

@@ -15,30 +15,6 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-func TestBaseName(t *testing.T) {
-	cases := map[string]string{
-		"report.pdf":               "report.pdf",
-		"/etc/passwd":              "passwd",
-		"../../x":                  "x",
-		`..\..\windows\system32\x`: "x",
-		"C:\\evil.exe":             "evil.exe",
-		"a\x00b":                   "ab",
-		"..":                       "file",
-		".":                        "file",
-		"":                         "file",
-		"dir/":                     "file",
-		"\xff\xfename":             "name",
-		"tab\tnew\nline":           "tabnewline",
-		strings.Repeat("界", 200):   strings.Repeat("界", 85),
-		"CON":                      "CON",
-	}
-	for in, want := range cases {
-		if got := baseName(in); got != want {
-			t.Errorf("baseName(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestSafeExt(t *testing.T) {
 	cases := map[string]string{"a.pdf": ".pdf", "a.tar.gz": ".gz", "a": "", "a.": "", "a.p df": "", "a.ünï": "",
 		"a." + strings.Repeat("x", 16): "." + strings.Repeat("x", 16), "a." + strings.Repeat("x", 17): ""}
@@ -97,6 +73,7 @@ type fakeServer struct {
 	acks   chan *protocol.Msg // xferAcks the client sent (dropped when full)
 	mu     sync.Mutex
 	conns  []*websocket.Conn
+	users  []protocol.UserStatus // the getUserStatus reply (set before login)
 }
 
 func newFakeServer(t testing.TB) *fakeServer {
@@ -160,6 +137,8 @@ func newFakeServer(t testing.TB) *fakeServer {
 				reply.Limits = &protocol.Limits{MaxBuffer: 1 << 20, MaxFile: 1 << 20, Chunk: 1024, Window: 4096, PingTimeout: 10000}
 			case protocol.OpSendBegin:
 				reply.Window, reply.Chunk = 4096, 1024
+			case protocol.OpGetUserStatus:
+				reply.Users = fs.users
 			}
 			write(websocket.TextMessage, protocol.Encode(reply))
 		}

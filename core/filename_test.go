@@ -1,11 +1,14 @@
 package core
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/crvideomgr/crvideomgr/protocol"
 )
@@ -39,6 +42,10 @@ func TestHostileFileNames(t *testing.T) {
 		`..\..\x.bat`, "a\x00b.txt", "\x00", strings.Repeat("A", 4096), strings.Repeat("界", 2000) + ".txt",
 		"CON", "NUL.txt", "aux", "COM1", "LPT1.log", ".", "..", "", "dir/", "~/.ssh/authorized_keys",
 		"name\nwith\rbreaks\t.txt", "\xff\xfe\xfd", "x/../../y", ".hidden", "a" + strings.Repeat("/", 100),
+		// C1 controls and bidirectional formatting: invoice\u202efdp.exe
+		// would display as invoiceexe.pdf.
+		"invoice\u202efdp.exe", "c1\u0085\u009b[2J\u0080.txt", "\u2066\u2067\u2068\u2069\u202a\u202b\u202c\u202d",
+		"\u200e\u200f\u061c.pdf", "line\u2028para\u2029.txt", "del\x7f.txt", "..\u202e",
 	}
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "recv")
@@ -54,7 +61,7 @@ func TestHostileFileNames(t *testing.T) {
 	waitCond(t, "login", func() bool { ok, _ := cb.get(); return ok })
 
 	for i, name := range names {
-		task := "t" + string(rune('a'+i))
+		task := fmt.Sprint("t", i)
 		body := []byte("data-" + task)
 		fs.frames <- [2][]byte{{0}, protocol.Encode(&protocol.Msg{Push: protocol.PushXferBegin, Task: task, From: "peer",
 			Kind: protocol.KindFile, Total: int64(len(body)), Name: name})}
@@ -73,8 +80,13 @@ func TestHostileFileNames(t *testing.T) {
 		if filepath.Dir(tmp) != dir {
 			t.Errorf("name %q: file created at %q, outside %q", name, tmp, dir)
 		}
-		if org == "" || len(org) > 255 || strings.ContainsAny(org, "/\\\x00\n\r") || org == "." || org == ".." {
+		if org == "" || len(org) > 255 || strings.ContainsAny(org, "/\\\x00\n\r") || org == "." || org == ".." ||
+			strings.ContainsFunc(org, func(r rune) bool { return protocol.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) }) ||
+			strings.ContainsAny(org, "\u2028\u2029") || (utf8.ValidString(name) && org != protocol.BaseName(name)) {
 			t.Errorf("name %q: orgFileName %q", name, org)
+		}
+		if name == "invoice\u202efdp.exe" && org != "invoicefdp.exe" {
+			t.Errorf("name %q: orgFileName %q, want %q", name, org, "invoicefdp.exe")
 		}
 		st, err := os.Stat(tmp)
 		if err != nil || !st.Mode().IsRegular() || st.Mode().Perm() != 0o600 {

@@ -165,7 +165,8 @@ func (m *Mgr) Login(authAcnt, authPswd, nickName, privAcnt, privAuthCode, cookie
 	}
 	if utf8.RuneCountInString(nickName) > protocol.MaxNameRunes || utf8.RuneCountInString(privAcnt) > protocol.MaxNameRunes ||
 		len(authAcnt) > protocol.MaxIDLen || len(authPswd) > protocol.MaxIDLen || len(privAuthCode) > protocol.MaxExtBytes ||
-		len(privAcnt) > protocol.MaxIDLen {
+		len(privAcnt) > protocol.MaxIDLen ||
+		!protocol.ValidID(authAcnt) || !protocol.ValidID(nickName) || !protocol.ValidID(privAcnt) {
 		fail(protocol.ParamErr)
 		return
 	}

@@ -208,7 +208,7 @@ func (s *session) run(ctx context.Context) {
 		c.close()
 		return
 	}
-	if err != nil || r.Code != 0 || r.UsrID == "" {
+	if err != nil || r.Code != 0 || r.UsrID == "" || !protocol.ValidID(r.UsrID) {
 		code := protocol.ConnectionLost
 		if err == nil {
 			code = r.Code
@@ -507,7 +507,7 @@ func (s *session) relogin(c *conn) {
 		c.close()
 		return
 	}
-	if err != nil || r.Code != 0 || r.UsrID == "" {
+	if err != nil || r.Code != 0 || r.UsrID == "" || !protocol.ValidID(r.UsrID) {
 		s.lost()
 		m.mu.Unlock()
 		c.close()
@@ -627,6 +627,10 @@ func (s *session) onFrame(c *conn, mt int, buf *protocol.Buf) {
 // onPush handles a server push. Runs on the reader goroutine.
 func (s *session) onPush(p *protocol.Msg) {
 	m := s.m
+	if !validPush(p) {
+		m.log.Warn("push with an invalid ID dropped", "push", p.Push)
+		return
+	}
 	if p.Push == protocol.PushLineOff {
 		m.mu.Lock()
 		if s.ended {

@@ -6,10 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 	"unsafe"
 
 	"github.com/crvideomgr/crvideomgr/protocol"
@@ -179,6 +177,8 @@ func (m *Mgr) SendCmd(targetUserID, data string) string {
 		code = protocol.SendCmdLarge
 	case targetUserID == "" || len(targetUserID) > protocol.MaxIDLen:
 		code = protocol.SendDataTargetInvalid
+	case !protocol.ValidID(targetUserID):
+		code = protocol.ParamErr
 	}
 	if code != 0 {
 		m.emit(t.result(code))
@@ -317,7 +317,7 @@ func (m *Mgr) SendFile(targetUserID, fileName string) string {
 		return task
 	}
 	t.file, t.total = f, st.Size()
-	s.begin(t, targetUserID, baseName(fileName))
+	s.begin(t, targetUserID, protocol.BaseName(fileName))
 	m.mu.Unlock()
 	return task
 }
@@ -328,6 +328,11 @@ func (s *session) begin(t *outTask, to, name string) {
 	if to == "" || len(to) > protocol.MaxIDLen {
 		t.finish()
 		s.m.emit(t.result(protocol.SendDataTargetInvalid))
+		return
+	}
+	if !protocol.ValidID(to) {
+		t.finish()
+		s.m.emit(t.result(protocol.ParamErr))
 		return
 	}
 	s.out[t.id] = t
@@ -477,6 +482,11 @@ func (m *Mgr) CancelSend(taskID string) {
 		m.mu.Unlock()
 		return
 	}
+	if !protocol.ValidID(taskID) {
+		m.emit(result(protocol.ParamErr))
+		m.mu.Unlock()
+		return
+	}
 	t := s.out[taskID]
 	if t == nil || t.kind == kindCmd || t.cancelling {
 		m.emit(result(protocol.TransIDInvalid))
@@ -577,7 +587,7 @@ func (s *session) onXferBegin(p *protocol.Msg) {
 	t := &inTask{id: p.Task, from: p.From, total: p.Total, kind: kindBuffer}
 	if p.Kind == protocol.KindFile {
 		t.kind = kindFile
-		t.name = baseName(p.Name)
+		t.name = protocol.BaseName(p.Name)
 		f, err := os.CreateTemp(s.m.tempDir, "crvideo-*"+safeExt(t.name))
 		if err != nil {
 			s.m.log.Warn("cannot create temp file", "err", err)
@@ -606,6 +616,10 @@ func (s *session) onBinary(h protocol.Header, payload []byte) {
 	}
 	switch h.Type {
 	case protocol.FrameCmd:
+		if !protocol.ValidID(h.Peer) || !protocol.ValidID(h.Task) {
+			m.log.Warn("FrameCmd with an invalid ID dropped")
+			return
+		}
 		from, data := h.Peer, base64.StdEncoding.EncodeToString(payload)
 		m.emit(func(cb Callback) { cb.NotifyCmdData(from, data) })
 		s.send(&protocol.Msg{Op: protocol.OpCmdAck, Task: h.Task})
@@ -716,30 +730,6 @@ func (s *session) onXferCancel(task string) {
 	delete(s.in, task)
 	t.discard()
 	s.m.emit(func(cb Callback) { cb.NotifyCancelSend(task) })
-}
-
-// baseName reduces a sender-supplied file name to a safe base name: no
-// directories (either separator), no control characters or NULs, valid
-// UTF-8, at most 255 bytes, never "", "." or "..".
-func baseName(name string) string {
-	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
-		name = name[i+1:]
-	}
-	name = strings.ToValidUTF8(name, "")
-	name = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, name)
-	for len(name) > 255 {
-		_, size := utf8.DecodeLastRuneInString(name)
-		name = name[:len(name)-size]
-	}
-	if name == "" || name == "." || name == ".." {
-		name = "file"
-	}
-	return name
 }
 
 // safeExt returns name's extension when it is short and alphanumeric, for

@@ -52,8 +52,8 @@ func validMeetObj(v string) bool {
 
 // checkCallParams validates the parameters of call / callMoreParty.
 func checkCallParams(s *session, m *protocol.Msg) bool {
-	return m.CallID != "" && len(m.CallID) <= maxCallIDLen &&
-		m.To != "" && m.To != s.usrID &&
+	return m.CallID != "" && len(m.CallID) <= maxCallIDLen && protocol.ValidID(m.CallID) &&
+		m.To != "" && m.To != s.usrID && protocol.ValidID(m.To) &&
 		validMeetObj(m.MeetObj) && len(m.Ext) <= protocol.MaxExtBytes
 }
 
@@ -186,7 +186,7 @@ func (e *enterprise) callMoreParty(s *session, m *protocol.Msg) {
 // acceptCall connects a ringing call or invite of which s is the callee.
 // Reader goroutine; takes e.mu.
 func (e *enterprise) acceptCall(s *session, m *protocol.Msg) {
-	if !validMeetObj(m.MeetObj) || len(m.Ext) > protocol.MaxExtBytes {
+	if !validMeetObj(m.MeetObj) || len(m.Ext) > protocol.MaxExtBytes || !protocol.ValidID(m.CallID) {
 		s.reply(m.ID, protocol.ParamErr, nil)
 		return
 	}
@@ -216,7 +216,7 @@ func (e *enterprise) acceptCall(s *session, m *protocol.Msg) {
 // rejectCall ends a ringing call or invite of which s is the callee.
 // Reader goroutine; takes e.mu.
 func (e *enterprise) rejectCall(s *session, m *protocol.Msg) {
-	if len(m.Ext) > protocol.MaxExtBytes {
+	if len(m.Ext) > protocol.MaxExtBytes || !protocol.ValidID(m.CallID) {
 		s.reply(m.ID, protocol.ParamErr, nil)
 		return
 	}
@@ -241,7 +241,7 @@ func (e *enterprise) rejectCall(s *session, m *protocol.Msg) {
 // hungupCall ends a ringing or connected call or invite of which s is a
 // party. Reader goroutine; takes e.mu.
 func (e *enterprise) hungupCall(s *session, m *protocol.Msg) {
-	if len(m.Ext) > protocol.MaxExtBytes {
+	if len(m.Ext) > protocol.MaxExtBytes || !protocol.ValidID(m.CallID) {
 		s.reply(m.ID, protocol.ParamErr, nil)
 		return
 	}
@@ -271,7 +271,7 @@ func (e *enterprise) notifyEnd(c *call, by *session, ext string) {
 
 // cancelCallMoreParty withdraws a ringing invite of s. Reader goroutine; takes e.mu.
 func (e *enterprise) cancelCallMoreParty(s *session, m *protocol.Msg) {
-	if len(m.Ext) > protocol.MaxExtBytes {
+	if len(m.Ext) > protocol.MaxExtBytes || !protocol.ValidID(m.CallID) {
 		s.reply(m.ID, protocol.ParamErr, nil)
 		return
 	}

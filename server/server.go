@@ -77,6 +77,13 @@ type Config struct {
 	LoginFailAcnt   int           // default 30
 	LoginBlock      time.Duration // default 1m
 	ThrottleKeys    int           // addresses and accounts remembered, each. Default 10000
+	// LoginTrust: an address from which a login of an account (a user)
+	// succeeded within it is not refused by that account's (user's)
+	// block, only by its own address limit (negative: no address is
+	// trusted). LoginTrustKeys bounds the (account or user, address)
+	// pairs remembered.
+	LoginTrust     time.Duration // default 24h
+	LoginTrustKeys int           // default 100000
 }
 
 // Defaults.
@@ -208,6 +215,9 @@ type Server struct {
 	tlsConf                  *tls.Config // nil: plain ws://
 	hook                     *authHook   // nil: no privAuthCode verification
 	ipThrottle, acntThrottle *throttle
+	trust                    *trustTable   // addresses that logged in to an account recently
+	loginWait                time.Duration // the constant loginWait (tests lengthen it)
+	pwChecks                 atomic.Int64  // slow password checks (PBKDF2) run, for tests
 
 	// authMu guards authCache: account → HMAC(authKey, name, md5) of the
 	// password last verified the slow way; and authGen, bumped by every
@@ -447,13 +457,11 @@ func (s *Server) forgetAuth(name string) {
 // time), else the slow stored hash. Runs in a reader goroutine, no lock held.
 func (s *Server) checkAccount(name, md5hex string) error {
 	md5hex = strings.ToLower(md5hex)
-	mac := s.authMAC(name, md5hex)
-	s.authMu.RLock()
-	cached, gen := s.authCache[name], s.authGen
-	s.authMu.RUnlock()
-	if cached != nil && hmac.Equal(cached, mac) {
+	ok, mac, gen := s.authCached(name, md5hex)
+	if ok {
 		return nil
 	}
+	s.pwChecks.Add(1)
 	if err := s.store.verifyAccount(name, md5hex); err != nil {
 		return err
 	}
@@ -463,6 +471,17 @@ func (s *Server) checkAccount(name, md5hex string) error {
 	}
 	s.authMu.Unlock()
 	return nil
+}
+
+// authCached reports whether md5hex (lowercase) is the password the login
+// cache holds for name, with the cache key and generation checkAccount
+// needs. Fast and constant-time: any goroutine, no lock held.
+func (s *Server) authCached(name, md5hex string) (ok bool, mac []byte, gen uint64) {
+	mac = s.authMAC(name, md5hex)
+	s.authMu.RLock()
+	cached, gen := s.authCache[name], s.authGen
+	s.authMu.RUnlock()
+	return cached != nil && hmac.Equal(cached, mac), mac, gen
 }
 
 // enterprise returns (creating) the state of enterprise name.

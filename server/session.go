@@ -121,9 +121,12 @@ func (e *enterprise) lockLive(s *session) bool {
 	return true
 }
 
-// validName checks nickName / privAcnt: valid UTF-8, at most 128 code points.
+// validName checks nickName / privAcnt: at most 128 code points, and
+// protocol.ValidID (valid UTF-8, no NUL, C0, DEL or C1 control: a C
+// application could not see past a NUL, and "bob\x00" must not be a second
+// bob).
 func validName(v string) bool {
-	return utf8.ValidString(v) && utf8.RuneCountInString(v) <= protocol.MaxNameRunes
+	return utf8.RuneCountInString(v) <= protocol.MaxNameRunes && protocol.ValidID(v)
 }
 
 // handleLogin checks a login request and, on success, registers the session
@@ -135,7 +138,7 @@ func (c *conn) handleLogin(m *protocol.Msg) {
 	case m.Ver != protocol.Version:
 		c.reply(m.ID, protocol.MismatchClientVer, nil)
 		return
-	case !validName(m.Nick) || !validName(m.Priv):
+	case !validName(m.Nick) || !validName(m.Priv) || !protocol.ValidID(m.Acnt):
 		c.reply(m.ID, protocol.ParamErr, nil)
 		return
 	case m.Auth != "" && c.srv.hook == nil:

@@ -19,6 +19,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/crvideomgr/crvideomgr/protocol"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -215,15 +216,7 @@ func (st *store) close() error { return st.db.Close() }
 
 // validAccountName reports whether name can name an enterprise account.
 func validAccountName(name string) bool {
-	if name == "" || !utf8.ValidString(name) || utf8.RuneCountInString(name) > 128 {
-		return false
-	}
-	for _, r := range name {
-		if r < 0x20 || r == 0x7f {
-			return false
-		}
-	}
-	return true
+	return name != "" && protocol.ValidID(name) && utf8.RuneCountInString(name) <= 128
 }
 
 // md5Hex is the lowercase hex MD5 of a plain password, what a client sends as authPswd.

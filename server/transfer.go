@@ -1,8 +1,6 @@
 package server
 
 import (
-	"strings"
-
 	"github.com/crvideomgr/crvideomgr/protocol"
 )
 
@@ -41,16 +39,10 @@ func (e *enterprise) dropTransfer(t *transfer) {
 	delete(t.to.in, t.task)
 }
 
-// validTask: 1..MaxIDLen bytes (it travels in the binary header).
-func validTask(task string) bool { return task != "" && len(task) <= protocol.MaxIDLen }
-
-// baseName reduces a file name to its last element, whatever the sender's
-// path separator.
-func baseName(name string) string {
-	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
-		name = name[i+1:]
-	}
-	return name
+// validTask: 1..MaxIDLen bytes (it travels in the binary header), and
+// protocol.ValidID.
+func validTask(task string) bool {
+	return task != "" && len(task) <= protocol.MaxIDLen && protocol.ValidID(task)
 }
 
 // target returns the online receiver usrID for s, or nil when it is offline
@@ -75,6 +67,10 @@ func (e *enterprise) cmdFrame(s *session, h protocol.Header, payload []byte) {
 	}
 	if len(payload) > protocol.MaxCmdBytes {
 		fail(protocol.SendCmdLarge)
+		return
+	}
+	if !validTask(h.Task) || !protocol.ValidID(h.Peer) {
+		fail(protocol.ParamErr)
 		return
 	}
 	to := e.target(s, h.Peer)
@@ -119,7 +115,7 @@ func (e *enterprise) cmdAck(s *session, m *protocol.Msg) {
 func (e *enterprise) sendBegin(s *session, m *protocol.Msg) {
 	cfg := &e.srv.cfg
 	switch {
-	case !validTask(m.Task) || (m.Kind != protocol.KindBuffer && m.Kind != protocol.KindFile) || m.Total < 0:
+	case !validTask(m.Task) || !protocol.ValidID(m.To) || (m.Kind != protocol.KindBuffer && m.Kind != protocol.KindFile) || m.Total < 0:
 		s.reply(m.ID, protocol.ParamErr, nil)
 		return
 	case m.Kind == protocol.KindBuffer && m.Total > cfg.MaxBuffer:
@@ -131,7 +127,7 @@ func (e *enterprise) sendBegin(s *session, m *protocol.Msg) {
 	}
 	name := ""
 	if m.Kind == protocol.KindFile {
-		name = baseName(m.Name)
+		name = protocol.BaseName(m.Name)
 	}
 	if !e.lockLive(s) {
 		return
@@ -232,6 +228,10 @@ func (e *enterprise) xferFail(s *session, m *protocol.Msg) {
 // 0 and xferCancel to the receiver; 1104 when there is none. Reader
 // goroutine; takes e.mu.
 func (e *enterprise) cancelSend(s *session, m *protocol.Msg) {
+	if !protocol.ValidID(m.Task) {
+		s.reply(m.ID, protocol.ParamErr, nil)
+		return
+	}
 	if !e.lockLive(s) {
 		return
 	}

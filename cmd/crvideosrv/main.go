@@ -5,6 +5,7 @@
 //	           [-max-cmds N] [-max-transfers N] [-max-meetings N]
 //	           [-tls-cert FILE -tls-key FILE] [-auth-webhook URL] [-auth-webhook-timeout 3s]
 //	           [-login-fail-window 1m] [-login-fail-ip 10] [-login-fail-acnt 30] [-login-block 1m]
+//	           [-login-trust 24h]
 //	crvideosrv account add    -data DIR NAME PASSWORD
 //	crvideosrv account list   -data DIR
 //	crvideosrv account remove -data DIR NAME
@@ -57,6 +58,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.LoginFailIP, "login-fail-ip", server.DefaultLoginFailIP, "failed logins from one address within the window that block it (-1: no limit)")
 	fs.IntVar(&cfg.LoginFailAcnt, "login-fail-acnt", server.DefaultLoginFailAcnt, "failed logins of one account within the window that block it (-1: no limit)")
 	fs.DurationVar(&cfg.LoginBlock, "login-block", server.DefaultLoginBlock, "how long a blocked address or account is refused (code 8)")
+	fs.DurationVar(&cfg.LoginTrust, "login-trust", server.DefaultLoginTrust, "an address that logged in to an account within this time is not refused by the account's block (-1s: none)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
