@@ -1063,6 +1063,8 @@ func limitsField(key []byte) int {
 		return 7
 	case "maxTransfers":
 		return 8
+	case "maxCmdBytes":
+		return 9
 	}
 	var buf [16]byte
 	k, ok := foldKey(&buf, key)
@@ -1086,6 +1088,8 @@ func limitsField(key []byte) int {
 		return 7
 	case "MAXTRANSFERS":
 		return 8
+	case "MAXCMDBYTES":
+		return 9
 	}
 	return 0
 }
@@ -1114,6 +1118,8 @@ func (d *decoder) limits(l *Limits) bool {
 			ok = d.intVal(&l.MaxCmds)
 		case 8:
 			ok = d.intVal(&l.MaxTransfers)
+		case 9:
+			ok = d.int64Val(&l.MaxCmdBytes)
 		default:
 			ok = d.skip()
 		}

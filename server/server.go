@@ -56,7 +56,17 @@ type Config struct {
 	// only raw clients meet the limit). Defaults 1024 and 64.
 	MaxCmds      int
 	MaxTransfers int
-	Logger       *slog.Logger // nil discards logs
+	// MaxCmdBytes bounds the bytes (whole FrameCmds as sent) of a user's
+	// sendCmds awaiting acknowledgement: beyond it 8, like MaxCmds (the
+	// library queues instead). Default 4 MiB.
+	MaxCmdBytes int64
+	// CmdWindow is a receiver's budget of FrameCmd bytes forwarded to it
+	// and not yet acknowledged (cmdAck): commands over it are held by the
+	// server, charged to their senders, and forwarded in arrival order as
+	// acknowledgements free the budget. Well below the 8 MiB slow-consumer
+	// bound, so a receiver that reads is never cut off. Default 2 MiB.
+	CmdWindow int64
+	Logger    *slog.Logger // nil discards logs
 
 	// Security (security.go, authhook.go, throttle.go; docs/protocol.md).
 	// TLSCert and TLSKey are PEM files of the certificate chain and its
@@ -97,6 +107,8 @@ const (
 	DefaultWindow       = 2 << 20
 	DefaultMaxCmds      = 1024
 	DefaultMaxTransfers = 64
+	DefaultMaxCmdBytes  = 4 << 20
+	DefaultCmdWindow    = 2 << 20
 )
 
 // Connection tuning, one commented block (gorilla chat example style).
@@ -165,6 +177,15 @@ func (c *Config) setDefaults() error {
 	}
 	if c.MaxTransfers <= 0 {
 		c.MaxTransfers = DefaultMaxTransfers
+	}
+	if c.MaxCmdBytes <= 0 {
+		c.MaxCmdBytes = DefaultMaxCmdBytes
+	}
+	if c.CmdWindow <= 0 {
+		c.CmdWindow = DefaultCmdWindow
+	}
+	if c.CmdWindow > maxCtrlBytes/2 {
+		return fmt.Errorf("server: cmd window %d over half the %d-byte signaling bound", c.CmdWindow, maxCtrlBytes)
 	}
 	if c.Window < int64(c.Chunk) {
 		return fmt.Errorf("server: window %d smaller than chunk %d", c.Window, c.Chunk)
@@ -247,6 +268,7 @@ func New(cfg Config) (*Server, error) {
 			ResumeGrace:  cfg.ResumeGrace.Milliseconds(),
 			MaxCmds:      cfg.MaxCmds,
 			MaxTransfers: cfg.MaxTransfers,
+			MaxCmdBytes:  cfg.MaxCmdBytes,
 		},
 	}
 	if _, err := rand.Read(s.authKey); err != nil {

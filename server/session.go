@@ -68,6 +68,11 @@ type session struct {
 	out      map[string]*transfer // transfers this session sends, by task
 	in       map[string]*transfer // transfers this session receives, by task
 	nCmds    int                  // kindCmd entries of out
+	cmdBytes int64                // their size (transfer.size)
+	// As a receiver of commands: bytes forwarded awaiting cmdAck, and the
+	// commands held until CmdWindow allows them (oldest first).
+	cmdIn              int64
+	heldHead, heldTail *transfer
 }
 
 // push numbers m as the session's next push and queues it. Non-blocking;

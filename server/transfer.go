@@ -21,6 +21,15 @@ type transfer struct {
 	total int64
 	sent  int64 // bytes of chunks accepted from the sender and forwarded
 	acked int64 // bytes the receiver has stored (xferAck)
+
+	// A sendCmd (see cmdFrame): size is what it is charged, to its
+	// sender (the frame as received) and, once forwarded, to its
+	// receiver (the frame as forwarded). Until forwarded it waits in its
+	// receiver's held queue (prev, next) with its frame.
+	size, fwdSize int64
+	forwarded     bool
+	frame         []byte
+	prev, next    *transfer
 }
 
 // addTransfer indexes t. e.mu must be held.
@@ -29,16 +38,81 @@ func (e *enterprise) addTransfer(t *transfer) {
 	t.to.in[t.task] = t
 	if t.kind == kindCmd {
 		t.from.nCmds++
+		t.from.cmdBytes += t.size
 	}
 }
 
-// dropTransfer unindexes t. e.mu must be held.
+// dropTransfer unindexes t. A command's bytes are given back to its sender
+// and, when it was forwarded, to its receiver, whose held commands then go
+// on while its budget allows. e.mu must be held.
 func (e *enterprise) dropTransfer(t *transfer) {
 	if t.from.out[t.task] == t && t.kind == kindCmd {
 		t.from.nCmds--
+		t.from.cmdBytes -= t.size
+		if t.forwarded {
+			t.to.cmdIn -= t.fwdSize
+			e.forwardHeld(t.to)
+		} else {
+			t.to.unhold(t)
+			t.frame = nil
+		}
 	}
 	delete(t.from.out, t.task)
 	delete(t.to.in, t.task)
+}
+
+// hold appends t to s's queue of held commands. e.mu must be held.
+func (s *session) hold(t *transfer) {
+	t.prev = s.heldTail
+	if s.heldTail != nil {
+		s.heldTail.next = t
+	} else {
+		s.heldHead = t
+	}
+	s.heldTail = t
+}
+
+// unhold removes t from s's held queue. e.mu must be held.
+func (s *session) unhold(t *transfer) {
+	if t.prev != nil {
+		t.prev.next = t.next
+	} else if s.heldHead == t {
+		s.heldHead = t.next
+	}
+	if t.next != nil {
+		t.next.prev = t.prev
+	} else if s.heldTail == t {
+		s.heldTail = t.prev
+	}
+	t.prev, t.next = nil, nil
+}
+
+// fitsCmd reports whether a command of n bytes may be forwarded to s now:
+// within its CmdWindow, or the only one in flight (so any command fits).
+// e.mu must be held.
+func (e *enterprise) fitsCmd(s *session, n int64) bool {
+	return s.cmdIn == 0 || s.cmdIn+n <= e.srv.cfg.CmdWindow
+}
+
+// forwardCmd queues t's frame to its receiver and charges it there. e.mu
+// must be held.
+func (e *enterprise) forwardCmd(t *transfer) {
+	t.forwarded = true
+	t.fwdSize = int64(len(t.frame))
+	t.to.cmdIn += t.fwdSize
+	f := t.frame
+	t.frame = nil
+	t.to.sendCtrl(protocol.Frame{Binary: true, Head: f})
+}
+
+// forwardHeld forwards s's held commands, oldest first, while its budget
+// allows. e.mu must be held.
+func (e *enterprise) forwardHeld(s *session) {
+	for !s.ended && s.heldHead != nil && e.fitsCmd(s, int64(len(s.heldHead.frame))) {
+		t := s.heldHead
+		s.unhold(t)
+		e.forwardCmd(t)
+	}
 }
 
 // validTask: 1..MaxIDLen bytes (it travels in the binary header).
@@ -64,7 +138,10 @@ func (e *enterprise) target(s *session, usrID string) *session {
 }
 
 // cmdFrame relays a sendCmd FrameCmd to its target with the peer rewritten
-// to the source (one copy of the payload). Reader goroutine; takes e.mu.
+// to the source (one copy of the payload): at once when the receiver's
+// CmdWindow allows and no command waits for it, else it is held, in
+// arrival order, until cmdAcks free the budget. A sender over MaxCmds or
+// MaxCmdBytes in flight (held or forwarded) gets 8. Reader goroutine; takes e.mu.
 func (e *enterprise) cmdFrame(s *session, h protocol.Header, payload []byte) {
 	if !e.lockLive(s) {
 		return
@@ -86,17 +163,23 @@ func (e *enterprise) cmdFrame(s *session, h protocol.Header, payload []byte) {
 		fail(protocol.ParamErr)
 		return
 	}
-	if s.nCmds >= e.srv.cfg.MaxCmds {
+	size := int64(protocol.HeaderLen + len(h.Task) + len(h.Peer) + len(payload))
+	if s.nCmds >= e.srv.cfg.MaxCmds || (s.cmdBytes > 0 && s.cmdBytes+size > e.srv.cfg.MaxCmdBytes) {
 		fail(protocol.ServerException)
 		return
 	}
-	t := &transfer{task: h.Task, kind: kindCmd, from: s, to: to, total: int64(len(payload))}
+	t := &transfer{task: h.Task, kind: kindCmd, from: s, to: to, total: int64(len(payload)), size: size}
 	e.addTransfer(t)
 	// One allocation of the exact size: the read buffer is not kept for a
 	// small frame that may wait long for its receiver.
 	frame := make([]byte, 0, protocol.HeaderLen+len(h.Task)+len(s.usrID)+len(payload))
 	frame = protocol.AppendHeader(frame, protocol.Header{Type: protocol.FrameCmd, Task: h.Task, Peer: s.usrID})
-	to.sendCtrl(protocol.Frame{Binary: true, Head: append(frame, payload...)})
+	t.frame = append(frame, payload...)
+	if to.heldHead == nil && e.fitsCmd(to, int64(len(t.frame))) {
+		e.forwardCmd(t)
+	} else {
+		to.hold(t)
+	}
 }
 
 // cmdAck completes a sendCmd: sendRslt 0 to its sender. Reader goroutine
@@ -107,8 +190,8 @@ func (e *enterprise) cmdAck(s *session, m *protocol.Msg) {
 	}
 	defer e.mu.Unlock()
 	t := s.in[m.Task]
-	if t == nil || t.kind != kindCmd {
-		return
+	if t == nil || t.kind != kindCmd || !t.forwarded {
+		return // a held command has not reached s: its ack is a lie
 	}
 	e.dropTransfer(t)
 	t.from.push(&protocol.Msg{Push: protocol.PushSendRslt, Task: t.task, Code: protocol.NoErr})

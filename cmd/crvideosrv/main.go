@@ -2,7 +2,7 @@
 //
 //	crvideosrv [-listen 127.0.0.1:2727] [-data DIR] [-ring-timeout 30s] [-ping-timeout 10s]
 //	           [-resume-grace 30s] [-addr-file FILE] [-public-url URL] [-max-buffer N] [-max-file N]
-//	           [-max-cmds N] [-max-transfers N]
+//	           [-max-cmds N] [-max-cmd-bytes N] [-cmd-window N] [-max-transfers N]
 //	           [-tls-cert FILE -tls-key FILE] [-auth-webhook URL] [-auth-webhook-timeout 3s]
 //	           [-login-fail-window 1m] [-login-fail-ip 10] [-login-fail-acnt 30] [-login-block 1m]
 //	crvideosrv account add    -data DIR NAME PASSWORD
@@ -47,6 +47,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Int64Var(&cfg.MaxBuffer, "max-buffer", server.DefaultMaxBuffer, "largest sendBuffer in `bytes`")
 	fs.Int64Var(&cfg.MaxFile, "max-file", server.DefaultMaxFile, "largest sendFile in `bytes`")
 	fs.IntVar(&cfg.MaxCmds, "max-cmds", server.DefaultMaxCmds, "sendCmds one user may have awaiting acknowledgement")
+	fs.Int64Var(&cfg.MaxCmdBytes, "max-cmd-bytes", server.DefaultMaxCmdBytes, "`bytes` of sendCmds one user may have awaiting acknowledgement")
+	fs.Int64Var(&cfg.CmdWindow, "cmd-window", server.DefaultCmdWindow, "`bytes` of sendCmds forwarded to one receiver and not yet acknowledged; more are held")
 	fs.IntVar(&cfg.MaxTransfers, "max-transfers", server.DefaultMaxTransfers, "buffer/file transfers one user may have in flight")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM `file` of the TLS certificate chain; with -tls-key the server serves wss:// only")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM `file` of the TLS private key")
