@@ -26,10 +26,13 @@ func (s *session) sendCtrl(f protocol.Frame) {
 	}
 }
 
-// sendBulk sends a transfer chunk on the session's stream (bounded by the
-// transfer windows). Non-blocking.
+// sendBulk sends a transfer chunk on the session's stream. The transfer
+// windows bound what an honest receiver leaves unacknowledged (see
+// maxBulkBytes); one that leaves more is cut off. Non-blocking; ent.mu held.
 func (s *session) sendBulk(f protocol.Frame) {
-	_ = s.stream.Send(f, true)
+	if err := s.stream.Send(f, true); errors.Is(err, protocol.ErrStreamFull) {
+		s.overflow()
+	}
 }
 
 // overflow ends a slow consumer's session without grace. ent.mu must be held.
@@ -99,7 +102,7 @@ func (c *conn) sessionFrame(s *session, typ int, buf *protocol.Buf) {
 // not numbered. Any goroutine.
 func (c *conn) sendAck(s *session, force bool) {
 	if n, nb, due := s.recv.AckDue(force); due {
-		_ = c.out.PushCtrl(protocol.Frame{Head: protocol.Encode(&protocol.Msg{Push: protocol.PushAck, N: int64(n), NB: int64(nb)})})
+		c.sendCtrl(protocol.Frame{Head: protocol.Encode(&protocol.Msg{Push: protocol.PushAck, N: int64(n), NB: int64(nb)})})
 	}
 }
 
@@ -174,6 +177,7 @@ func (c *conn) handleResume(m *protocol.Msg) {
 		s.grace = nil
 	}
 	s.graceGen++
+	c.out.SetMaxCtrlBytes(maxOutboxBytes)
 	n, nb := s.recv.Counts()
 	c.reply(m.ID, protocol.NoErr, &protocol.Msg{N: int64(n), NB: int64(nb)})
 	// A connection that died as it was attached stays attached all the

@@ -56,6 +56,14 @@ type Config struct {
 	// only raw clients meet the limit). Defaults 1024 and 64.
 	MaxCmds      int
 	MaxTransfers int
+	// MaxIncoming bounds the buffer/file transfers in flight towards one
+	// receiver (each costs its library a temp file or buffer): a sendBegin
+	// over it waits for a slot (at most beginWait, then 8). Default 64.
+	MaxIncoming int
+	// StallTimeout fails a transfer that makes no progress (no chunk, no
+	// xferAck) for this long: sendRslt 1000 to the sender, xferCancel to the
+	// receiver. Default 2 × PingTimeout + ResumeGrace.
+	StallTimeout time.Duration
 	// MaxCmdBytes bounds the bytes (whole FrameCmds as sent) of a user's
 	// sendCmds awaiting acknowledgement: beyond it 8, like MaxCmds (the
 	// library queues instead). Default 4 MiB.
@@ -108,6 +116,7 @@ const (
 	DefaultMaxCmds      = 1024
 	DefaultMaxTransfers = 64
 	DefaultMaxCmdBytes  = 4 << 20
+	DefaultMaxIncoming  = 64
 	DefaultCmdWindow    = 2 << 20
 )
 
@@ -116,6 +125,13 @@ const (
 	// maxCtrlBytes bounds a connection's queued signaling (control) bytes.
 	// A peer that lets more pile up is a slow consumer and is cut off.
 	maxCtrlBytes = 8 << 20
+	// preLoginOutbox bounds what is queued towards a connection that has
+	// not logged in (replies to requests it may not make, the login
+	// reply): one that sends requests and never reads is cut off.
+	preLoginOutbox = 64 << 10
+	// maxOutboxBytes bounds a logged-in connection's queued control
+	// bytes: the stream's 8 MiB plus room for the unnumbered acks.
+	maxOutboxBytes = maxCtrlBytes + 1<<20
 	// wsBufferSize is the write buffer (pooled: idle connections do not
 	// hold one). Every text frame and FrameCmd fits in it; a chunk frame,
 	// over twice its size, is not copied into it: gorilla writes it from
@@ -178,6 +194,12 @@ func (c *Config) setDefaults() error {
 	if c.MaxTransfers <= 0 {
 		c.MaxTransfers = DefaultMaxTransfers
 	}
+	if c.MaxIncoming <= 0 {
+		c.MaxIncoming = DefaultMaxIncoming
+	}
+	if c.StallTimeout <= 0 {
+		c.StallTimeout = 2*c.PingTimeout + c.ResumeGrace
+	}
 	if c.MaxCmdBytes <= 0 {
 		c.MaxCmdBytes = DefaultMaxCmdBytes
 	}
@@ -204,6 +226,10 @@ type Server struct {
 	limits protocol.Limits
 	// readLimit is the largest WebSocket message accepted.
 	readLimit int64
+	// maxBulkBytes bounds a session's unacknowledged transfer bytes:
+	// every transfer towards it may have a window in flight, plus a few
+	// chunks the receiver has not acknowledged yet (it does every 4).
+	maxBulkBytes int
 	// loginTimeout is the constant loginTimeout (tests shorten it).
 	loginTimeout time.Duration
 	upgrader     websocket.Upgrader
@@ -279,6 +305,7 @@ func New(cfg Config) (*Server, error) {
 		st.close()
 		return nil, err
 	}
+	s.maxBulkBytes = cfg.MaxIncoming*int(cfg.Window) + 8*cfg.Chunk
 	payload := max(cfg.Chunk, protocol.MaxCmdBytes)
 	s.readLimit = int64(max(protocol.MaxTextFrame, protocol.HeaderLen+2*protocol.MaxIDLen+payload))
 	s.upgrader = websocket.Upgrader{

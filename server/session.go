@@ -156,6 +156,9 @@ func (c *conn) handleLogin(m *protocol.Msg) {
 		out:    make(map[string]*transfer),
 		in:     make(map[string]*transfer),
 	}
+	s.stream.LimitAcksToWritten()
+	s.stream.SetMaxBulkBytes(c.srv.maxBulkBytes)
+	c.out.SetMaxCtrlBytes(maxOutboxBytes)
 	c.sess = s
 	c.live.Store(s)
 	c.extendRead() // lift the login deadline

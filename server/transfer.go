@@ -253,7 +253,10 @@ func (e *enterprise) chunkFrame(s *session, h protocol.Header, buf *protocol.Buf
 		return
 	}
 	n := int64(len(payload))
-	if h.Offset != t.sent || len(payload) > e.srv.cfg.Chunk || t.sent+n > t.total ||
+	// Every chunk but the last is full-sized, so a transfer's window is
+	// at most window/chunk + 1 frames (each holds a read buffer).
+	short := n < int64(e.srv.cfg.Chunk) && t.sent+n != t.total
+	if h.Offset != t.sent || n == 0 || short || len(payload) > e.srv.cfg.Chunk || t.sent+n > t.total ||
 		t.sent+n-t.acked > e.srv.cfg.Window {
 		e.dropTransfer(t)
 		s.push(&protocol.Msg{Push: protocol.PushSendRslt, Task: t.task, Code: protocol.ErrData})
