@@ -194,6 +194,7 @@ func (c *conn) handleResume(m *protocol.Msg) {
 	s.c = c
 	c.sess = s
 	c.live.Store(s)
+	c.loggedIn()
 	s.log().Info("session resumed")
 }
 

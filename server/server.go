@@ -76,6 +76,14 @@ type Config struct {
 	CmdWindow int64
 	Logger    *slog.Logger // nil discards logs
 
+	// MaxConns caps the open TCP connections (beyond: HTTP 503, closed at
+	// once). Default: the process's open-file limit minus 256, so the
+	// server never runs out of descriptors.
+	MaxConns int
+	// MaxPendingPerIP caps one address's (IPv6: /64) connections that have
+	// not logged in yet (beyond: HTTP 429). Default 64; negative: no limit.
+	MaxPendingPerIP int
+
 	// Security (security.go, authhook.go, throttle.go; docs/protocol.md).
 	// TLSCert and TLSKey are PEM files of the certificate chain and its
 	// key, both or neither: with them the server serves wss:// only.
@@ -117,7 +125,11 @@ const (
 	DefaultMaxTransfers = 64
 	DefaultMaxCmdBytes  = 4 << 20
 	DefaultMaxIncoming  = 64
-	DefaultCmdWindow    = 2 << 20
+	// DefaultMaxPendingPerIP: connections of one address not logged in.
+	DefaultMaxPendingPerIP = 64
+	// httpIdleTimeout closes an idle plain-HTTP keep-alive connection.
+	httpIdleTimeout  = 10 * time.Second
+	DefaultCmdWindow = 2 << 20
 )
 
 // Connection tuning, one commented block (gorilla chat example style).
@@ -194,6 +206,12 @@ func (c *Config) setDefaults() error {
 	if c.MaxTransfers <= 0 {
 		c.MaxTransfers = DefaultMaxTransfers
 	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = defaultMaxConns()
+	}
+	if c.MaxPendingPerIP == 0 {
+		c.MaxPendingPerIP = DefaultMaxPendingPerIP
+	}
 	if c.MaxIncoming <= 0 {
 		c.MaxIncoming = DefaultMaxIncoming
 	}
@@ -233,6 +251,7 @@ type Server struct {
 	// loginTimeout is the constant loginTimeout (tests shorten it).
 	loginTimeout time.Duration
 	upgrader     websocket.Upgrader
+	limiter      *connLimiter
 
 	authKey []byte // random per process: keys the login cache HMAC
 
@@ -335,6 +354,8 @@ func (s *Server) Start() error {
 	}
 	// Writes of a connection's writer are gathered per batch (CorkConn),
 	// under TLS too: the records of a batch leave together.
+	s.limiter = &connLimiter{maxConns: s.cfg.MaxConns, maxPending: max(s.cfg.MaxPendingPerIP, 0), pending: make(map[string]int)}
+	ln = &limitListener{Listener: ln, lim: s.limiter, tls: s.tlsConf != nil}
 	ln = protocol.CorkListener{Listener: ln}
 	if s.tlsConf != nil {
 		ln = tls.NewListener(ln, s.tlsConf)
@@ -348,12 +369,15 @@ func (s *Server) Start() error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ws", s.serveWS)
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		// Only /ws is for keeping: a plain request's connection closes.
+		w.Header().Set("Connection", "close")
 		io.WriteString(w, "crvideosrv: connect a crvideomgr client to "+s.scheme()+"://"+ln.Addr().String()+"/ws\n")
 	})
 	s.ln = ln
 	s.httpSrv = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       httpIdleTimeout,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	s.wg.Add(1)

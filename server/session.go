@@ -161,6 +161,7 @@ func (c *conn) handleLogin(m *protocol.Msg) {
 	c.out.SetMaxCtrlBytes(maxOutboxBytes)
 	c.sess = s
 	c.live.Store(s)
+	c.loggedIn()
 	c.extendRead() // lift the login deadline
 	kicked := e.login(s, m.ID)
 	c.log().Info("login", "enterprise", e.name, "usrID", usrID, "kicked_older", kicked)
