@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/crvideomgr/crvideomgr/protocol"
 )
@@ -66,4 +67,75 @@ func TestCmdWindowHoldsInOrder(t *testing.T) {
 	b.req(protocol.Msg{Op: protocol.OpLogout})
 	c.expect(protocol.PushSendRslt, func(m *protocol.Msg) bool { return m.Task == "c1" && m.Code == protocol.SendFail })
 	c.expect(protocol.PushSendRslt, func(m *protocol.Msg) bool { return m.Task == "c0" && m.Code == protocol.SendFail })
+}
+
+// repliedTo reports whether c has the reply to request id.
+func (c *tclient) repliedTo(id uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.replies[id] != nil
+}
+
+// TestIncomingTransfersPaced: a receiver has at most MaxIncoming buffer/file
+// transfers in flight towards it, whoever sends them; a sendBegin over it
+// waits, unanswered, and begins (reply 0, xferBegin) as soon as a slot
+// frees; cancelling a waiting one answers 0 and its receiver never hears
+// of it.
+func TestIncomingTransfersPaced(t *testing.T) {
+	s := newTestServer(t, func(c *Config) { c.MaxIncoming = 2 })
+	a := login(t, s, "ent1", "alice")
+	c := login(t, s, "ent1", "carol")
+	b := login(t, s, "ent1", "bob")
+	beginXfer(t, a, b, "x0", 5)
+	beginXfer(t, c, b, "x1", 5)
+	wait := a.send(protocol.Msg{Op: protocol.OpSendBegin, Task: "x2", To: "bob", Kind: protocol.KindBuffer, Total: 5})
+	gone := c.send(protocol.Msg{Op: protocol.OpSendBegin, Task: "x3", To: "bob", Kind: protocol.KindBuffer, Total: 5})
+	if code := c.code(protocol.Msg{Op: protocol.OpCancelSend, Task: "x3"}); code != 0 {
+		t.Fatalf("cancel of a waiting transfer: %d", code)
+	}
+	if r := c.reply(gone); r.Code != protocol.SendFail {
+		t.Fatalf("begin of the cancelled waiting transfer: %d, want 1000", r.Code)
+	}
+	a.sync()
+	b.sync()
+	if a.repliedTo(wait) || b.count(protocol.PushXferBegin, nil) != 2 {
+		t.Fatal("a third transfer towards a receiver with MaxIncoming=2 began")
+	}
+	// x1 completes: x2 begins.
+	c.sendBin(protocol.Header{Type: protocol.FrameChunk, Task: "x1"}, []byte("hello"))
+	b.expectBin()
+	b.oneway(protocol.Msg{Op: protocol.OpXferAck, Task: "x1", N: 5})
+	c.expect(protocol.PushSendRslt, func(m *protocol.Msg) bool { return m.Task == "x1" && m.Code == 0 })
+	if r := a.reply(wait); r.Code != 0 || r.Window == 0 {
+		t.Fatalf("paced sendBegin: %+v", r)
+	}
+	b.expect(protocol.PushXferBegin, func(m *protocol.Msg) bool { return m.Task == "x2" })
+	b.sync()
+	if n := b.count(protocol.PushXferBegin, func(m *protocol.Msg) bool { return m.Task == "x3" }); n != 0 {
+		t.Fatal("the receiver heard of a cancelled waiting transfer")
+	}
+}
+
+// TestStalledTransferTimesOut: a transfer without progress (no chunk, no
+// xferAck) for StallTimeout fails: sendRslt 1000 to its sender, xferCancel
+// to its receiver; its slot frees for a waiting one.
+func TestStalledTransferTimesOut(t *testing.T) {
+	s := newTestServer(t, func(c *Config) { c.MaxIncoming, c.StallTimeout = 1, 300*time.Millisecond })
+	a := login(t, s, "ent1", "alice")
+	b := login(t, s, "ent1", "bob")
+	beginXfer(t, a, b, "y0", 5)
+	a.sendBin(protocol.Header{Type: protocol.FrameChunk, Task: "y0"}, []byte("hello"))
+	next := a.send(protocol.Msg{Op: protocol.OpSendBegin, Task: "y1", To: "bob", Kind: protocol.KindBuffer, Total: 5})
+	if m := a.expect(protocol.PushSendRslt, func(m *protocol.Msg) bool { return m.Task == "y0" }); m.Code != protocol.SendFail {
+		t.Fatalf("stalled transfer: %d, want 1000", m.Code)
+	}
+	b.expect(protocol.PushXferCancel, func(m *protocol.Msg) bool { return m.Task == "y0" })
+	// y1 waited as long as y0 stalled: it began or timed out waiting (8).
+	switch r := a.reply(next); r.Code {
+	case 0:
+		a.expect(protocol.PushSendRslt, func(m *protocol.Msg) bool { return m.Task == "y1" && m.Code == protocol.SendFail })
+	case protocol.ServerException:
+	default:
+		t.Fatalf("waiting sendBegin: %d", r.Code)
+	}
 }

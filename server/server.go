@@ -169,6 +169,9 @@ const (
 	closeWait = time.Second
 	// loginTimeout: a connection must log in this soon after it opens.
 	loginTimeout = 30 * time.Second
+	// beginWait: a sendBegin waiting for a slot at its receiver is answered
+	// 8 after this, well before the library's 30 s request timeout.
+	beginWait = 20 * time.Second
 )
 
 // setDefaults fills zero fields with the defaults and checks the rest.
@@ -252,6 +255,10 @@ type Server struct {
 	loginTimeout time.Duration
 	upgrader     websocket.Upgrader
 	limiter      *connLimiter
+	// beginWait is how long a sendBegin may wait for a slot at its
+	// receiver (the constant beginWait; tests shorten it).
+	beginWait time.Duration
+	stopSweep chan struct{}
 
 	authKey []byte // random per process: keys the login cache HMAC
 
@@ -299,6 +306,8 @@ func New(cfg Config) (*Server, error) {
 		store:        st,
 		authKey:      make([]byte, 32),
 		loginTimeout: loginTimeout,
+		beginWait:    min(beginWait, cfg.StallTimeout),
+		stopSweep:    make(chan struct{}),
 		authCache:    make(map[string][]byte),
 		boot:         uuid.NewString(),
 		sessions:     make(map[string]*session),
@@ -387,6 +396,7 @@ func (s *Server) Start() error {
 			s.log.Error("http serve", "err", err)
 		}
 	}()
+	go s.sweepLoop()
 	s.log.Info("listening", "addr", ln.Addr().String(), "scheme", s.scheme(), "data", s.cfg.DataDir)
 	return nil
 }
@@ -418,6 +428,7 @@ func (s *Server) Addr() string {
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.closing.Store(true)
+		close(s.stopSweep)
 		s.closeSecurity()
 		s.mu.Lock()
 		s.closed = true
@@ -559,4 +570,24 @@ func (s *Server) connGone(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()
+}
+
+// sweepLoop runs every enterprise's transfer sweep (enterprise.sweep) a
+// few times per StallTimeout and at least every second, until Close.
+func (s *Server) sweepLoop() {
+	tk := time.NewTicker(min(time.Second, s.cfg.StallTimeout/4, s.beginWait/4))
+	defer tk.Stop()
+	for {
+		select {
+		case <-s.stopSweep:
+			return
+		case now := <-tk.C:
+			s.mu.Lock()
+			ents := mapValues(s.enterprises)
+			s.mu.Unlock()
+			for _, e := range ents {
+				e.sweep(now)
+			}
+		}
+	}
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"strings"
+	"time"
 
 	"github.com/crvideomgr/crvideomgr/protocol"
 )
@@ -30,6 +31,14 @@ type transfer struct {
 	forwarded     bool
 	frame         []byte
 	prev, next    *transfer
+
+	// A buffer/file transfer waiting for a slot at its receiver (its
+	// sendBegin, request reqID, unanswered) until it begins. since is when
+	// it began waiting, then its last progress (chunk or xferAck).
+	waiting bool
+	reqID   uint64
+	name    string
+	since   time.Time
 }
 
 // addTransfer indexes t. e.mu must be held.
@@ -39,6 +48,13 @@ func (e *enterprise) addTransfer(t *transfer) {
 	if t.kind == kindCmd {
 		t.from.nCmds++
 		t.from.cmdBytes += t.size
+		return
+	}
+	e.xfers[t] = struct{}{}
+	if t.waiting {
+		t.to.waiting.push(t)
+	} else {
+		t.to.nIn++
 	}
 }
 
@@ -53,36 +69,68 @@ func (e *enterprise) dropTransfer(t *transfer) {
 			t.to.cmdIn -= t.fwdSize
 			e.forwardHeld(t.to)
 		} else {
-			t.to.unhold(t)
+			t.to.held.remove(t)
 			t.frame = nil
+		}
+	}
+	if t.kind != kindCmd && t.to.in[t.task] == t {
+		delete(e.xfers, t)
+		if t.waiting {
+			t.to.waiting.remove(t)
+		} else {
+			t.to.nIn--
+			defer e.startWaiting(t.to)
 		}
 	}
 	delete(t.from.out, t.task)
 	delete(t.to.in, t.task)
 }
 
-// hold appends t to s's queue of held commands. e.mu must be held.
-func (s *session) hold(t *transfer) {
-	t.prev = s.heldTail
-	if s.heldTail != nil {
-		s.heldTail.next = t
-	} else {
-		s.heldHead = t
+// startWaiting begins s's waiting transfers, oldest first, while it has
+// fewer than MaxIncoming. e.mu must be held.
+func (e *enterprise) startWaiting(s *session) {
+	for !s.ended && s.nIn < e.srv.cfg.MaxIncoming && s.waiting.head != nil {
+		t := s.waiting.head
+		s.waiting.remove(t)
+		t.waiting = false
+		s.nIn++
+		e.begin(t)
 	}
-	s.heldTail = t
 }
 
-// unhold removes t from s's held queue. e.mu must be held.
-func (s *session) unhold(t *transfer) {
+// begin answers t's sendBegin (window, chunk) and announces t to its
+// receiver. e.mu must be held.
+func (e *enterprise) begin(t *transfer) {
+	t.since = time.Now()
+	t.from.reply(t.reqID, protocol.NoErr, &protocol.Msg{Window: e.srv.cfg.Window, Chunk: e.srv.cfg.Chunk})
+	t.to.push(&protocol.Msg{Push: protocol.PushXferBegin, Task: t.task, From: t.from.usrID, Kind: t.kind, Total: t.total, Name: t.name})
+}
+
+// tqueue is a FIFO of transfers linked through their prev and next: a
+// receiver's held commands, or its transfers waiting for a slot. Guarded
+// by the enterprise's mu.
+type tqueue struct{ head, tail *transfer }
+
+func (q *tqueue) push(t *transfer) {
+	t.prev = q.tail
+	if q.tail != nil {
+		q.tail.next = t
+	} else {
+		q.head = t
+	}
+	q.tail = t
+}
+
+func (q *tqueue) remove(t *transfer) {
 	if t.prev != nil {
 		t.prev.next = t.next
-	} else if s.heldHead == t {
-		s.heldHead = t.next
+	} else if q.head == t {
+		q.head = t.next
 	}
 	if t.next != nil {
 		t.next.prev = t.prev
-	} else if s.heldTail == t {
-		s.heldTail = t.prev
+	} else if q.tail == t {
+		q.tail = t.prev
 	}
 	t.prev, t.next = nil, nil
 }
@@ -108,9 +156,9 @@ func (e *enterprise) forwardCmd(t *transfer) {
 // forwardHeld forwards s's held commands, oldest first, while its budget
 // allows. e.mu must be held.
 func (e *enterprise) forwardHeld(s *session) {
-	for !s.ended && s.heldHead != nil && e.fitsCmd(s, int64(len(s.heldHead.frame))) {
-		t := s.heldHead
-		s.unhold(t)
+	for !s.ended && s.held.head != nil && e.fitsCmd(s, int64(len(s.held.head.frame))) {
+		t := s.held.head
+		s.held.remove(t)
 		e.forwardCmd(t)
 	}
 }
@@ -175,10 +223,10 @@ func (e *enterprise) cmdFrame(s *session, h protocol.Header, payload []byte) {
 	frame := make([]byte, 0, protocol.HeaderLen+len(h.Task)+len(s.usrID)+len(payload))
 	frame = protocol.AppendHeader(frame, protocol.Header{Type: protocol.FrameCmd, Task: h.Task, Peer: s.usrID})
 	t.frame = append(frame, payload...)
-	if to.heldHead == nil && e.fitsCmd(to, int64(len(t.frame))) {
+	if to.held.head == nil && e.fitsCmd(to, int64(len(t.frame))) {
 		e.forwardCmd(t)
 	} else {
-		to.hold(t)
+		to.held.push(t)
 	}
 }
 
@@ -233,10 +281,15 @@ func (e *enterprise) sendBegin(s *session, m *protocol.Msg) {
 		s.reply(m.ID, protocol.ServerException, nil)
 		return
 	}
-	t := &transfer{task: m.Task, kind: m.Kind, from: s, to: to, total: m.Total}
+	t := &transfer{task: m.Task, kind: m.Kind, from: s, to: to, total: m.Total, reqID: m.ID, name: name}
+	if to.nIn >= cfg.MaxIncoming || to.waiting.head != nil {
+		// Paced: the reply waits for a slot at the receiver (see sweep).
+		t.waiting, t.since = true, time.Now()
+		e.addTransfer(t)
+		return
+	}
 	e.addTransfer(t)
-	s.reply(m.ID, protocol.NoErr, &protocol.Msg{Window: cfg.Window, Chunk: cfg.Chunk})
-	to.push(&protocol.Msg{Push: protocol.PushXferBegin, Task: t.task, From: s.usrID, Kind: t.kind, Total: t.total, Name: name})
+	e.begin(t)
 }
 
 // chunkFrame checks a FrameChunk against the task's order, chunk size,
@@ -249,7 +302,7 @@ func (e *enterprise) chunkFrame(s *session, h protocol.Header, buf *protocol.Buf
 	}
 	defer e.mu.Unlock()
 	t := s.out[h.Task]
-	if t == nil || t.kind == kindCmd {
+	if t == nil || t.kind == kindCmd || t.waiting {
 		return
 	}
 	n := int64(len(payload))
@@ -264,6 +317,7 @@ func (e *enterprise) chunkFrame(s *session, h protocol.Header, buf *protocol.Buf
 		return
 	}
 	t.sent += n
+	t.since = time.Now()
 	// A closed outbox means the receiver is going; its session end cleans up.
 	// The frame is relayed from the read buffer itself, which it holds
 	// until written and acknowledged.
@@ -281,10 +335,11 @@ func (e *enterprise) xferAck(s *session, m *protocol.Msg) {
 	}
 	defer e.mu.Unlock()
 	t := s.in[m.Task]
-	if t == nil || t.kind == kindCmd || m.N < t.acked || m.N > t.sent {
+	if t == nil || t.kind == kindCmd || t.waiting || m.N < t.acked || m.N > t.sent {
 		return
 	}
 	if m.N > t.acked {
+		t.since = time.Now()
 		t.acked = m.N
 		t.from.push(&protocol.Msg{Push: protocol.PushXferAck, Task: t.task, N: t.acked})
 	}
@@ -303,7 +358,7 @@ func (e *enterprise) xferFail(s *session, m *protocol.Msg) {
 	}
 	defer e.mu.Unlock()
 	t := s.in[m.Task]
-	if t == nil || t.kind == kindCmd {
+	if t == nil || t.kind == kindCmd || t.waiting {
 		return
 	}
 	code := m.Code
@@ -327,7 +382,34 @@ func (e *enterprise) cancelSend(s *session, m *protocol.Msg) {
 		s.reply(m.ID, protocol.TransIDInvalid, nil)
 		return
 	}
+	waiting := t.waiting
 	e.dropTransfer(t)
 	s.reply(m.ID, protocol.NoErr, nil)
+	if waiting {
+		// Its receiver never heard of it; its sendBegin is answered after
+		// the cancel (the library ignores it by then).
+		s.reply(t.reqID, protocol.SendFail, nil)
+		return
+	}
 	t.to.push(&protocol.Msg{Push: protocol.PushXferCancel, Task: t.task})
+}
+
+// sweep ends the enterprise's transfers that have waited too long for a
+// slot (their sendBegin is answered 8, before the library's 30 s request
+// timeout) or made no progress for StallTimeout (sendRslt 1000 to the
+// sender, xferCancel to the receiver). Runs every sweepEvery; takes e.mu.
+func (e *enterprise) sweep(now time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for t := range e.xfers {
+		switch {
+		case t.waiting && now.Sub(t.since) > e.srv.beginWait:
+			e.dropTransfer(t)
+			t.from.reply(t.reqID, protocol.ServerException, nil)
+		case !t.waiting && now.Sub(t.since) > e.srv.cfg.StallTimeout:
+			e.dropTransfer(t)
+			t.from.push(&protocol.Msg{Push: protocol.PushSendRslt, Task: t.task, Code: protocol.SendFail})
+			t.to.push(&protocol.Msg{Push: protocol.PushXferCancel, Task: t.task})
+		}
+	}
 }
