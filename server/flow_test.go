@@ -1,7 +1,10 @@
 package server
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -137,5 +140,55 @@ func TestStalledTransferTimesOut(t *testing.T) {
 	case protocol.ServerException:
 	default:
 		t.Fatalf("waiting sendBegin: %d", r.Code)
+	}
+}
+
+// blockingHandler is a log handler that blocks every record whose message
+// is msg until release is closed: a log call made under a lock would hold
+// the lock as long.
+type blockingHandler struct {
+	msg     string
+	hit     chan struct{}
+	release chan struct{}
+	once    *sync.Once
+}
+
+func (h blockingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h blockingHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h blockingHandler) WithGroup(string) slog.Handler            { return h }
+func (h blockingHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.once.Do(func() { close(h.hit) })
+		<-h.release
+	}
+	return nil
+}
+
+// TestNoLoggingUnderEnterpriseLock: the session's log lines are written
+// after the enterprise's mutex is released (copy under the lock, act after
+// it): a log write that blocks (a slow disk, a full pipe) stalls only the
+// goroutine that logs, never the enterprise's other users.
+func TestNoLoggingUnderEnterpriseLock(t *testing.T) {
+	for _, msg := range []string{"connection lost; waiting for resume", "session resumed"} {
+		t.Run(msg, func(t *testing.T) {
+			h := blockingHandler{msg: msg, hit: make(chan struct{}), release: make(chan struct{}), once: &sync.Once{}}
+			defer close(h.release)
+			s := newTestServer(t, func(c *Config) { c.Logger, c.ResumeGrace = slog.New(h), time.Minute })
+			a := login(t, s, "ent1", "alice")
+			b := dial(t, s, "bob")
+			r := b.req(loginMsg("ent1", "bob"))
+			if msg == "session resumed" {
+				b.ws.Close()
+				b2 := dial(t, s, "bob")
+				waitFor(t, waitTime, "bob's connection lost", func() bool {
+					return len(s.connSnapshot()) == 2
+				})
+				b2.send(protocol.Msg{Op: protocol.OpResume, Token: r.Token})
+			} else {
+				b.ws.Close()
+			}
+			<-h.hit
+			a.sync() // needs the enterprise's mutex
+		})
 	}
 }

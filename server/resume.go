@@ -120,6 +120,13 @@ func (s *session) connLost(c *conn) {
 	e := s.ent
 	s.rmu.Lock()
 	defer s.rmu.Unlock()
+	// Logged after the unlock: under e.mu only queue pushes (see server.go).
+	var logMsg, why string
+	defer func() {
+		if logMsg != "" {
+			s.log().Info(logMsg, "why", why, "grace", e.srv.cfg.ResumeGrace)
+		}
+	}()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if s.c != c || s.ended {
@@ -129,17 +136,18 @@ func (s *session) connLost(c *conn) {
 	s.stream.Detach()
 	if s.noResume || e.srv.isClosed() {
 		if e.endLocked(s) {
-			s.log().Info("session ended", "why", "connection closed")
+			logMsg, why = "session ended", "connection closed"
 		}
 		return
 	}
 	s.graceGen++
 	gen := s.graceGen
-	s.log().Info("connection lost; waiting for resume", "grace", e.srv.cfg.ResumeGrace)
+	logMsg, why = "connection lost; waiting for resume", "connection lost"
 	s.grace = time.AfterFunc(e.srv.cfg.ResumeGrace, func() {
 		e.mu.Lock()
-		defer e.mu.Unlock()
-		if s.c == nil && s.graceGen == gen && e.endLocked(s) {
+		ended := s.c == nil && s.graceGen == gen && e.endLocked(s)
+		e.mu.Unlock()
+		if ended {
 			s.log().Info("session ended", "why", "resume grace ran out")
 		}
 	})
@@ -163,6 +171,16 @@ func (c *conn) handleResume(m *protocol.Msg) {
 	e := s.ent
 	s.rmu.Lock()
 	defer s.rmu.Unlock()
+	// Logged after the unlock: under e.mu only queue pushes (see server.go).
+	var refused error
+	resumed := false
+	defer func() {
+		if refused != nil {
+			s.log().Warn("resume refused", "err", refused)
+		} else if resumed {
+			s.log().Info("session resumed")
+		}
+	}()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if s.ended || s.noResume {
@@ -185,7 +203,7 @@ func (c *conn) handleResume(m *protocol.Msg) {
 	// can resume again (Attach treats its closed outbox as a lost
 	// connection). Only impossible counts refuse the resume.
 	if err := s.stream.Attach(c.out, uint64(m.N), uint64(m.NB)); err != nil {
-		s.log().Warn("resume refused", "err", err)
+		refused = err
 		s.noResume = true
 		e.endLocked(s)
 		c.closeAfterFlush()
@@ -195,7 +213,7 @@ func (c *conn) handleResume(m *protocol.Msg) {
 	c.sess = s
 	c.live.Store(s)
 	c.loggedIn()
-	s.log().Info("session resumed")
+	resumed = true
 }
 
 // tokenKey is the sessions map key of a resume token: its SHA-256. The
