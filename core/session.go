@@ -55,9 +55,10 @@ type session struct {
 	bulkQ   []queuedChunk
 	storing bool // a storeChunks goroutine is draining bulkQ
 
-	// Pacing by limits.MaxCmds / MaxTransfers: tasks on the wire hold a
+	// Pacing by limits.MaxCmds, MaxCmdBytes / MaxTransfers: tasks on the wire hold a
 	// slot until the server's answer ends them; the rest wait here, in order.
 	cmdsOut, xfersOut int
+	cmdBytesOut       int64 // frame bytes of the sendCmds on the wire (limits.MaxCmdBytes)
 	cmdWait, xferWait []*outTask
 }
 

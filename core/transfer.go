@@ -46,6 +46,7 @@ type outTask struct {
 	cancelling   bool
 	onWire       bool           // holds a pacing slot (see session.cmdsOut)
 	waitFrame    protocol.Frame // a paced sendCmd's frame, until sent
+	wireLen      int64          // a sendCmd's frame length, once sent (session.cmdBytesOut)
 	waitBegin    *protocol.Msg  // a paced transfer's sendBegin, until sent
 	lastProgress time.Time
 	stop         chan struct{} // closed when the task is over
@@ -193,12 +194,27 @@ func (m *Mgr) SendCmd(targetUserID, data string) string {
 }
 
 // sendWaitingCmds puts waiting sendCmds on the wire while the server's
-// MaxCmds allows. mu must be held.
+// MaxCmds
+// and MaxCmdBytes allow (one command always may go). mu must be held.
 func (s *session) sendWaitingCmds() {
-	for t := s.nextWaiting(&s.cmdWait, s.cmdsOut, s.limits.MaxCmds); t != nil; t = s.nextWaiting(&s.cmdWait, s.cmdsOut, s.limits.MaxCmds) {
+	for len(s.cmdWait) > 0 {
+		if h := s.cmdWait[0]; s.out[h.id] != h {
+			s.cmdWait[0] = nil
+			s.cmdWait = s.cmdWait[1:]
+			continue
+		}
+		if n := int64(s.cmdWait[0].waitFrame.Len()); s.limits.MaxCmdBytes > 0 && s.cmdBytesOut > 0 && s.cmdBytesOut+n > s.limits.MaxCmdBytes {
+			return
+		}
+		t := s.nextWaiting(&s.cmdWait, s.cmdsOut, s.limits.MaxCmds)
+		if t == nil {
+			return
+		}
 		s.cmdsOut++
 		f := t.waitFrame
 		t.waitFrame = protocol.Frame{}
+		t.wireLen = int64(f.Len())
+		s.cmdBytesOut += t.wireLen
 		_ = s.stream.Send(f, false)
 	}
 }
@@ -241,6 +257,7 @@ func (s *session) release(t *outTask) {
 	t.onWire = false
 	if t.kind == kindCmd {
 		s.cmdsOut--
+		s.cmdBytesOut -= t.wireLen
 		s.sendWaitingCmds()
 	} else {
 		s.xfersOut--

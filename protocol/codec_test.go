@@ -177,7 +177,7 @@ func realMsgs() []*Msg {
 	obj := `{"ID":81234567,"pswd":"","subject":"s"}`
 	return []*Msg{
 		{ID: 1, Op: OpLogin, Ver: Version, Acnt: "demo", Pswd: "fe01ce2a7fbac8fafaed7c982a04e229", Nick: "Alice", Priv: "alice", Auth: "code"},
-		{ID: 1, UsrID: "alice", Token: "0d5df29e19a6269b", Boot: "a833307c", Limits: &Limits{MaxBuffer: 10 << 20, MaxFile: 1 << 30, Chunk: 64 << 10, Window: 2 << 20, PingTimeout: 10000, ResumeGrace: 30000, MaxCmds: 1024, MaxTransfers: 64}},
+		{ID: 1, UsrID: "alice", Token: "0d5df29e19a6269b", Boot: "a833307c", Limits: &Limits{MaxBuffer: 10 << 20, MaxFile: 1 << 30, Chunk: 64 << 10, Window: 2 << 20, PingTimeout: 10000, ResumeGrace: 30000, MaxCmds: 1024, MaxTransfers: 64, MaxCmdBytes: 4 << 20}},
 		{ID: 1, Limits: &Limits{}},
 		{ID: 1, Code: MismatchClientVer},
 		{ID: 2, Op: OpLogout},

@@ -190,6 +190,8 @@ func (l *Limits) set(key string, v gjson.Result) bool {
 		return intVal(v, &l.MaxCmds)
 	case "maxTransfers":
 		return intVal(v, &l.MaxTransfers)
+	case "maxCmdBytes":
+		return intVal(v, &l.MaxCmdBytes)
 	}
 	return true
 }

@@ -124,6 +124,7 @@ func appendLimits(b []byte, l *Limits) []byte {
 	b = strconv.AppendInt(append(b, `,"resumeGrace":`...), l.ResumeGrace, 10)
 	b = appendIntField(b, `,"maxCmds":`, int64(l.MaxCmds))
 	b = appendIntField(b, `,"maxTransfers":`, int64(l.MaxTransfers))
+	b = appendIntField(b, `,"maxCmdBytes":`, l.MaxCmdBytes)
 	return append(b, '}')
 }
 

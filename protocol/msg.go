@@ -146,6 +146,10 @@ type Limits struct {
 	// The library queues what is over them; 0 means no limit (older servers).
 	MaxCmds      int `json:"maxCmds,omitempty"`
 	MaxTransfers int `json:"maxTransfers,omitempty"`
+	// MaxCmdBytes bounds the bytes of one user's FrameCmds (whole frames as
+	// sent: header, IDs and payload) awaiting their cmdAck; the library
+	// queues what is over it as it does for MaxCmds. 0: no limit.
+	MaxCmdBytes int64 `json:"maxCmdBytes,omitempty"`
 }
 
 // MaxTextFrame is the largest text frame either side sends: the server

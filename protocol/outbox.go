@@ -15,12 +15,19 @@ import (
 // its own, so the buffer is reused only once it has been both written (or
 // dropped) and acknowledged (or forgotten). Without Shared the queued copy
 // has no Release and the Stream's copy releases on acknowledgement.
+//
+// Num is the frame's number in its Stream lane (Bulk: the bulk lane), 0 for
+// a frame that is not numbered (acks, handshake replies): the writer tells
+// the Stream what it has written (Stream.Wrote), so that the peer cannot
+// acknowledge frames it was never sent.
 type Frame struct {
 	Binary  bool
+	Bulk    bool
 	Head    []byte
 	Body    []byte
 	Release func()
 	Shared  *atomic.Int32
+	Num     uint64
 }
 
 // Len is the number of bytes the frame puts on the wire (payload only).
@@ -45,23 +52,21 @@ var (
 // (signaling) always go out before bulk frames (transfer chunks), so a large
 // transfer never delays a call or a sendCmd by more than one chunk. Bulk
 // frames are bounded by each transfer's flow-control window; control frames
-// by MaxCtrlBytes. It is safe for concurrent use; one writer goroutine pops.
+// by the bound given to NewOutbox. It is safe for concurrent use; one writer goroutine pops.
 type Outbox struct {
-	// MaxCtrlBytes bounds queued control bytes; 0 means unbounded.
-	MaxCtrlBytes int
-
-	mu        sync.Mutex
-	ctrl      []Frame
-	bulk      []Frame
-	ctrlBytes int
-	closed    bool
-	ready     chan struct{} // nil when notify is set
-	notify    func()
+	mu           sync.Mutex
+	maxCtrlBytes int // 0: unbounded
+	ctrl         []Frame
+	bulk         []Frame
+	ctrlBytes    int
+	closed       bool
+	ready        chan struct{} // nil when notify is set
+	notify       func()
 }
 
 // NewOutbox returns an empty outbox whose writer waits on Ready.
 func NewOutbox(maxCtrlBytes int) *Outbox {
-	return &Outbox{MaxCtrlBytes: maxCtrlBytes, ready: make(chan struct{}, 1)}
+	return &Outbox{maxCtrlBytes: maxCtrlBytes, ready: make(chan struct{}, 1)}
 }
 
 // NewOutboxNotify returns an empty outbox that calls notify after every
@@ -70,7 +75,15 @@ func NewOutbox(maxCtrlBytes int) *Outbox {
 // something to write instead of keeping one waiting. notify must not block;
 // it may run on any goroutine that pushes, under that goroutine's locks.
 func NewOutboxNotify(maxCtrlBytes int, notify func()) *Outbox {
-	return &Outbox{MaxCtrlBytes: maxCtrlBytes, notify: notify}
+	return &Outbox{maxCtrlBytes: maxCtrlBytes, notify: notify}
+}
+
+// SetMaxCtrlBytes changes the bound on queued control bytes (0: unbounded);
+// what is already queued stays.
+func (o *Outbox) SetMaxCtrlBytes(n int) {
+	o.mu.Lock()
+	o.maxCtrlBytes = n
+	o.mu.Unlock()
 }
 
 // signal tells the writer that something changed. Not under o.mu.
@@ -101,7 +114,7 @@ func (o *Outbox) push(f Frame, bulk bool) error {
 	if bulk {
 		o.bulk = append(o.bulk, f)
 	} else {
-		if o.MaxCtrlBytes > 0 && o.ctrlBytes+f.Len() > o.MaxCtrlBytes {
+		if o.maxCtrlBytes > 0 && o.ctrlBytes+f.Len() > o.maxCtrlBytes {
 			o.mu.Unlock()
 			f.release()
 			return ErrOutboxFull

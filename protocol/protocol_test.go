@@ -214,3 +214,55 @@ func TestStreamAttachClosedOutbox(t *testing.T) {
 		t.Fatalf("replayed %q, want \"bcd\"", got)
 	}
 }
+
+// TestStreamAcksLimitedToWritten: with LimitAcksToWritten an ack counts
+// only frames the writer has written (Wrote): frames still queued stay
+// kept and counted against the bound, whatever the peer claims; beyond
+// what was sent is still an error. The bulk lane has its own bound.
+func TestStreamAcksLimitedToWritten(t *testing.T) {
+	s := NewStream(100)
+	s.LimitAcksToWritten()
+	s.SetMaxBulkBytes(50)
+	out := NewOutbox(0)
+	if err := s.Attach(out, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := s.Send(Frame{Head: make([]byte, 30)}, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, _ := out.Pop()
+	s.Wrote(f)
+	if err := s.Ack(3, 0); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := s.Unacked(); c != 2 {
+		t.Fatalf("%d control frames kept after an ack ahead of the writer, want 2", c)
+	}
+	if err := s.Send(Frame{Head: make([]byte, 50)}, false); err != ErrStreamFull {
+		t.Fatalf("send over the bound: %v, want ErrStreamFull", err)
+	}
+	if err := s.Ack(4, 0); err != ErrBadAck {
+		t.Fatalf("ack beyond sent: %v", err)
+	}
+	for {
+		f, ok := out.Pop()
+		if !ok {
+			break
+		}
+		s.Wrote(f)
+	}
+	if err := s.Ack(3, 0); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := s.Unacked(); c != 0 {
+		t.Fatalf("%d kept after everything was written and acked", c)
+	}
+	if err := s.Send(Frame{Body: make([]byte, 40)}, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Send(Frame{Body: make([]byte, 40)}, true); err != ErrStreamFull {
+		t.Fatalf("bulk over its bound: %v", err)
+	}
+}

@@ -25,7 +25,8 @@ var ErrBadAck = errors.New("protocol: acknowledgement beyond what was sent")
 // acknowledges it, and replays what is unacknowledged onto a new connection
 // (see docs/protocol.md, "Resume"). Safe for concurrent use.
 type Stream struct {
-	maxCtrl int
+	maxCtrl, maxBulk int
+	ackWritten       bool // LimitAcksToWritten
 
 	mu     sync.Mutex
 	lanes  [2]lane
@@ -34,16 +35,25 @@ type Stream struct {
 }
 
 type lane struct {
-	sent  uint64  // frames numbered so far
-	acked uint64  // frames the peer confirmed
-	buf   []Frame // frames acked+1 .. sent
-	bytes int
+	sent    uint64  // frames numbered so far
+	written uint64  // highest frame number written to a connection (Wrote)
+	acked   uint64  // frames the peer confirmed
+	buf     []Frame // frames acked+1 .. sent
+	bytes   int
 }
 
 // NewStream returns a detached stream holding at most maxCtrlBytes of
-// unacknowledged control frames (0: unbounded). Bulk frames are bounded by
-// the transfer windows instead.
+// unacknowledged control frames (0: unbounded). Bulk frames are unbounded
+// unless SetMaxBulkBytes bounds them.
 func NewStream(maxCtrlBytes int) *Stream { return &Stream{maxCtrl: maxCtrlBytes} }
+
+// SetMaxBulkBytes bounds the unacknowledged bulk bytes (0: unbounded):
+// beyond it Send of a bulk frame fails with ErrStreamFull.
+func (s *Stream) SetMaxBulkBytes(n int) {
+	s.mu.Lock()
+	s.maxBulk = n
+	s.mu.Unlock()
+}
 
 // Send numbers f in its lane, keeps it for replay and queues it on the
 // attached connection, if any. The connection's copy has no Release: f's
@@ -61,15 +71,23 @@ func (s *Stream) Send(f Frame, bulk bool) error {
 		return ErrOutboxClosed
 	}
 	l := &s.lanes[li]
-	if !bulk && s.maxCtrl > 0 && l.bytes+f.Len() > s.maxCtrl {
+	limit := s.maxCtrl
+	if bulk {
+		limit = s.maxBulk
+	}
+	if limit > 0 && l.bytes+f.Len() > limit {
 		f.release()
 		return ErrStreamFull
 	}
 	l.sent++
+	f.Num, f.Bulk = l.sent, bulk
 	l.buf = append(l.buf, f)
 	l.bytes += f.Len()
 	if s.out != nil {
-		if s.out.push(f.wireCopy(), bulk) != nil {
+		switch err := s.out.push(f.wireCopy(), bulk); {
+		case errors.Is(err, ErrOutboxFull):
+			return ErrStreamFull // kept all the same: the caller cuts the peer off
+		case err != nil:
 			s.out = nil // the connection is gone; the frame waits for replay
 		}
 	}
@@ -87,8 +105,37 @@ func (f Frame) wireCopy() Frame {
 	return f
 }
 
+// LimitAcksToWritten makes acknowledgements count only frames already
+// written (see Wrote, which the connection's writer must then call).
+func (s *Stream) LimitAcksToWritten() {
+	s.mu.Lock()
+	s.ackWritten = true
+	s.mu.Unlock()
+}
+
+// Wrote records that f, a frame this stream queued on a connection, has
+// been written to it. Frames without a number are ignored. Any goroutine
+// (a connection's writer).
+func (s *Stream) Wrote(f Frame) {
+	if f.Num == 0 {
+		return
+	}
+	li := LaneCtrl
+	if f.Bulk {
+		li = LaneBulk
+	}
+	s.mu.Lock()
+	if l := &s.lanes[li]; f.Num > l.written {
+		l.written = f.Num
+	}
+	s.mu.Unlock()
+}
+
 // Ack releases the frames the peer has received: ctrl control frames and
-// bulk bulk frames in all.
+// bulk bulk frames in all. Counts beyond what was sent are ErrBadAck;
+// with LimitAcksToWritten, counts beyond what was written (Wrote) are
+// clamped to it: a peer cannot
+// release frames still queued, which keep counting against the bounds.
 func (s *Stream) Ack(ctrl, bulk uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -98,6 +145,9 @@ func (s *Stream) Ack(ctrl, bulk uint64) error {
 func (s *Stream) ackLocked(ctrl, bulk uint64) error {
 	if ctrl > s.lanes[LaneCtrl].sent || bulk > s.lanes[LaneBulk].sent {
 		return ErrBadAck
+	}
+	if s.ackWritten {
+		ctrl, bulk = min(ctrl, s.lanes[LaneCtrl].written), min(bulk, s.lanes[LaneBulk].written)
 	}
 	s.lanes[LaneCtrl].ack(ctrl)
 	s.lanes[LaneBulk].ack(bulk)

@@ -66,8 +66,9 @@ func newConn(s *Server, ws *websocket.Conn) *conn {
 		readDone: make(chan struct{}),
 		loginBy:  time.Now().Add(s.loginTimeout),
 	}
-	// Unbounded: the session's stream bounds signaling.
-	c.out = protocol.NewOutboxNotify(0, c.kick)
+	// Before login the outbox is all there is: bounded, small. Login and
+	// resume raise the bound (the session's stream then bounds signaling).
+	c.out = protocol.NewOutboxNotify(preLoginOutbox, c.kick)
 	return c
 }
 
@@ -89,6 +90,8 @@ func (c *conn) log() *slog.Logger { return c.srv.log.With("remote", c.ws.RemoteA
 const (
 	reasonShutdown     = "server shutting down"
 	reasonSlowConsumer = "slow consumer: more than 8 MiB of signaling queued"
+	reasonSlowBulk     = "slow consumer: too many transfer bytes unacknowledged"
+	reasonPreLogin     = "reply queue over 64 KiB before login"
 )
 
 // kill cuts the connection off at once, dropping what is queued: closing
@@ -112,7 +115,11 @@ func (c *conn) closeAfterFlush() {
 // cuts the slow consumer off. Non-blocking; may be called under any lock.
 func (c *conn) sendCtrl(f protocol.Frame) {
 	if err := c.out.PushCtrl(f); errors.Is(err, protocol.ErrOutboxFull) {
-		c.kill(reasonSlowConsumer)
+		if c.live.Load() == nil {
+			c.kill(reasonPreLogin)
+		} else {
+			c.kill(reasonSlowConsumer)
+		}
 	}
 }
 
@@ -362,7 +369,15 @@ func (c *conn) write(f protocol.Frame) error {
 			return err
 		}
 	}
-	return w.Close()
+	if err := w.Close(); err != nil {
+		return err
+	}
+	if f.Num != 0 {
+		if s := c.live.Load(); s != nil {
+			s.stream.Wrote(f)
+		}
+	}
+	return nil
 }
 
 // handleText handles a text frame of a connection without a session: only

@@ -103,12 +103,13 @@ func TestSilentConnectionDies(t *testing.T) {
 	a.sync()
 }
 
-// TestSlowConsumerCutOff floods a receiver that never reads with sendCmd
-// frames: once more than 8 MiB of signaling is unacknowledged, the server
-// cuts it off, its session ends (pending cmds fail with 1000) and the
-// sender and everyone else carry on.
+// TestSlowConsumerCutOff floods a receiver that never reads with
+// signaling (8 KiB calls, each called and hung up): once more than 8 MiB is
+// unacknowledged, the server cuts it off, its session ends (its pending
+// cmds fail with 1000) and the caller and everyone else carry on. Commands
+// alone no longer do it: they are held beyond the receiver's CmdWindow.
 func TestSlowConsumerCutOff(t *testing.T) {
-	s := newTestServer(t, nil)
+	s := newTestServer(t, func(c *Config) { c.PingTimeout = time.Minute })
 	a := login(t, s, "ent1", "alice")
 	a.req(protocol.Msg{Op: protocol.OpStartStatusNotify})
 	ws, _, err := websocket.DefaultDialer.Dial("ws://"+s.Addr()+"/ws", nil)
@@ -122,18 +123,26 @@ func TestSlowConsumerCutOff(t *testing.T) {
 	a.expect(protocol.PushUserStatus, func(m *protocol.Msg) bool { return m.User.UserID == "bob" && m.User.UserStatus == protocol.StatusIdle })
 
 	payload := make([]byte, protocol.MaxCmdBytes)
+	for i := range 200 {
+		a.sendBin(protocol.Header{Type: protocol.FrameCmd, Task: "f" + strconv.Itoa(i), Peer: "bob"}, payload)
+	}
 	offline := func(m *protocol.Msg) bool {
 		return m.User.UserID == "bob" && m.User.UserStatus == protocol.StatusOffline
 	}
-	sent := 0
-	for ; sent < 2000 && a.count(protocol.PushUserStatus, offline) == 0; sent++ {
-		a.sendBin(protocol.Header{Type: protocol.FrameCmd, Task: "f" + strconv.Itoa(sent), Peer: "bob"}, payload)
+	ext := strings.Repeat("x", protocol.MaxExtBytes)
+	cycles := 0
+	for ; cycles < 5000 && a.count(protocol.PushUserStatus, offline) == 0; cycles++ {
+		id := "k" + strconv.Itoa(cycles)
+		if code := a.code(protocol.Msg{Op: protocol.OpCall, CallID: id, To: "bob", Ext: ext}); code != 0 {
+			break // bob went offline meanwhile
+		}
+		a.code(protocol.Msg{Op: protocol.OpHungupCall, CallID: id})
 	}
 	a.expect(protocol.PushUserStatus, offline)
 	waitFor(t, waitTime, "sendRslt 1000", func() bool {
 		return a.count(protocol.PushSendRslt, func(m *protocol.Msg) bool { return m.Code == protocol.SendFail }) > 0
 	})
-	t.Logf("cut off after %d cmds of 50 KiB", sent)
+	t.Logf("cut off after %d calls of 8 KiB", cycles)
 	a.sync()
 }
 

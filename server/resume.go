@@ -26,10 +26,13 @@ func (s *session) sendCtrl(f protocol.Frame) {
 	}
 }
 
-// sendBulk sends a transfer chunk on the session's stream (bounded by the
-// transfer windows). Non-blocking.
+// sendBulk sends a transfer chunk on the session's stream. The transfer
+// windows bound what an honest receiver leaves unacknowledged (see
+// maxBulkBytes); one that leaves more is cut off. Non-blocking; ent.mu held.
 func (s *session) sendBulk(f protocol.Frame) {
-	_ = s.stream.Send(f, true)
+	if err := s.stream.Send(f, true); errors.Is(err, protocol.ErrStreamFull) {
+		s.overflow()
+	}
 }
 
 // overflow ends a slow consumer's session without grace. ent.mu must be held.
@@ -99,7 +102,7 @@ func (c *conn) sessionFrame(s *session, typ int, buf *protocol.Buf) {
 // not numbered. Any goroutine.
 func (c *conn) sendAck(s *session, force bool) {
 	if n, nb, due := s.recv.AckDue(force); due {
-		_ = c.out.PushCtrl(protocol.Frame{Head: protocol.Encode(&protocol.Msg{Push: protocol.PushAck, N: int64(n), NB: int64(nb)})})
+		c.sendCtrl(protocol.Frame{Head: protocol.Encode(&protocol.Msg{Push: protocol.PushAck, N: int64(n), NB: int64(nb)})})
 	}
 }
 
@@ -117,6 +120,13 @@ func (s *session) connLost(c *conn) {
 	e := s.ent
 	s.rmu.Lock()
 	defer s.rmu.Unlock()
+	// Logged after the unlock: under e.mu only queue pushes (see server.go).
+	var logMsg, why string
+	defer func() {
+		if logMsg != "" {
+			s.log().Info(logMsg, "why", why, "grace", e.srv.cfg.ResumeGrace)
+		}
+	}()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if s.c != c || s.ended {
@@ -126,17 +136,18 @@ func (s *session) connLost(c *conn) {
 	s.stream.Detach()
 	if s.noResume || e.srv.isClosed() {
 		if e.endLocked(s) {
-			s.log().Info("session ended", "why", "connection closed")
+			logMsg, why = "session ended", "connection closed"
 		}
 		return
 	}
 	s.graceGen++
 	gen := s.graceGen
-	s.log().Info("connection lost; waiting for resume", "grace", e.srv.cfg.ResumeGrace)
+	logMsg, why = "connection lost; waiting for resume", "connection lost"
 	s.grace = time.AfterFunc(e.srv.cfg.ResumeGrace, func() {
 		e.mu.Lock()
-		defer e.mu.Unlock()
-		if s.c == nil && s.graceGen == gen && e.endLocked(s) {
+		ended := s.c == nil && s.graceGen == gen && e.endLocked(s)
+		e.mu.Unlock()
+		if ended {
 			s.log().Info("session ended", "why", "resume grace ran out")
 		}
 	})
@@ -160,6 +171,16 @@ func (c *conn) handleResume(m *protocol.Msg) {
 	e := s.ent
 	s.rmu.Lock()
 	defer s.rmu.Unlock()
+	// Logged after the unlock: under e.mu only queue pushes (see server.go).
+	var refused error
+	resumed := false
+	defer func() {
+		if refused != nil {
+			s.log().Warn("resume refused", "err", refused)
+		} else if resumed {
+			s.log().Info("session resumed")
+		}
+	}()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if s.ended || s.noResume {
@@ -174,6 +195,7 @@ func (c *conn) handleResume(m *protocol.Msg) {
 		s.grace = nil
 	}
 	s.graceGen++
+	c.out.SetMaxCtrlBytes(maxOutboxBytes)
 	n, nb := s.recv.Counts()
 	c.reply(m.ID, protocol.NoErr, &protocol.Msg{N: int64(n), NB: int64(nb)})
 	// A connection that died as it was attached stays attached all the
@@ -181,7 +203,7 @@ func (c *conn) handleResume(m *protocol.Msg) {
 	// can resume again (Attach treats its closed outbox as a lost
 	// connection). Only impossible counts refuse the resume.
 	if err := s.stream.Attach(c.out, uint64(m.N), uint64(m.NB)); err != nil {
-		s.log().Warn("resume refused", "err", err)
+		refused = err
 		s.noResume = true
 		e.endLocked(s)
 		c.closeAfterFlush()
@@ -190,7 +212,8 @@ func (c *conn) handleResume(m *protocol.Msg) {
 	s.c = c
 	c.sess = s
 	c.live.Store(s)
-	s.log().Info("session resumed")
+	c.loggedIn()
+	resumed = true
 }
 
 // tokenKey is the sessions map key of a resume token: its SHA-256. The

@@ -59,7 +59,33 @@ type Config struct {
 	// MaxMeetings bounds the meetings one enterprise may have stored;
 	// createMeeting beyond it fails with 8. Default 100000.
 	MaxMeetings int
-	Logger      *slog.Logger // nil discards logs
+	// MaxIncoming bounds the buffer/file transfers in flight towards one
+	// receiver (each costs its library a temp file or buffer): a sendBegin
+	// over it waits for a slot (at most beginWait, then 8). Default 64.
+	MaxIncoming int
+	// StallTimeout fails a transfer that makes no progress (no chunk, no
+	// xferAck) for this long: sendRslt 1000 to the sender, xferCancel to the
+	// receiver. Default 2 × PingTimeout + ResumeGrace.
+	StallTimeout time.Duration
+	// MaxCmdBytes bounds the bytes (whole FrameCmds as sent) of a user's
+	// sendCmds awaiting acknowledgement: beyond it 8, like MaxCmds (the
+	// library queues instead). Default 4 MiB.
+	MaxCmdBytes int64
+	// CmdWindow is a receiver's budget of FrameCmd bytes forwarded to it
+	// and not yet acknowledged (cmdAck): commands over it are held by the
+	// server, charged to their senders, and forwarded in arrival order as
+	// acknowledgements free the budget. Well below the 8 MiB slow-consumer
+	// bound, so a receiver that reads is never cut off. Default 2 MiB.
+	CmdWindow int64
+	Logger    *slog.Logger // nil discards logs
+
+	// MaxConns caps the open TCP connections (beyond: HTTP 503, closed at
+	// once). Default: the process's open-file limit minus 256, so the
+	// server never runs out of descriptors.
+	MaxConns int
+	// MaxPendingPerIP caps one address's (IPv6: /64) connections that have
+	// not logged in yet (beyond: HTTP 429). Default 64; negative: no limit.
+	MaxPendingPerIP int
 
 	// Security (security.go, authhook.go, throttle.go; docs/protocol.md).
 	// TLSCert and TLSKey are PEM files of the certificate chain and its
@@ -110,7 +136,14 @@ const (
 	DefaultMaxMeetings  = 100000
 	// MaxPublicURL bounds PublicURL (bytes), so that every MeetInfoObj —
 	// and so every page of a meeting list — fits in a text frame.
-	MaxPublicURL = 4096
+	MaxPublicURL       = 4096
+	DefaultMaxCmdBytes = 4 << 20
+	DefaultMaxIncoming = 64
+	// DefaultMaxPendingPerIP: connections of one address not logged in.
+	DefaultMaxPendingPerIP = 64
+	// httpIdleTimeout closes an idle plain-HTTP keep-alive connection.
+	httpIdleTimeout  = 10 * time.Second
+	DefaultCmdWindow = 2 << 20
 )
 
 // Connection tuning, one commented block (gorilla chat example style).
@@ -118,6 +151,13 @@ const (
 	// maxCtrlBytes bounds a connection's queued signaling (control) bytes.
 	// A peer that lets more pile up is a slow consumer and is cut off.
 	maxCtrlBytes = 8 << 20
+	// preLoginOutbox bounds what is queued towards a connection that has
+	// not logged in (replies to requests it may not make, the login
+	// reply): one that sends requests and never reads is cut off.
+	preLoginOutbox = 64 << 10
+	// maxOutboxBytes bounds a logged-in connection's queued control
+	// bytes: the stream's 8 MiB plus room for the unnumbered acks.
+	maxOutboxBytes = maxCtrlBytes + 1<<20
 	// wsBufferSize is the write buffer (pooled: idle connections do not
 	// hold one). Every text frame and FrameCmd fits in it; a chunk frame,
 	// over twice its size, is not copied into it: gorilla writes it from
@@ -143,6 +183,9 @@ const (
 	closeWait = time.Second
 	// loginTimeout: a connection must log in this soon after it opens.
 	loginTimeout = 30 * time.Second
+	// beginWait: a sendBegin waiting for a slot at its receiver is answered
+	// 8 after this, well before the library's 30 s request timeout.
+	beginWait = 20 * time.Second
 )
 
 // setDefaults fills zero fields with the defaults and checks the rest.
@@ -186,6 +229,27 @@ func (c *Config) setDefaults() error {
 	if len(c.PublicURL) > MaxPublicURL {
 		return fmt.Errorf("server: public URL of %d bytes, over %d", len(c.PublicURL), MaxPublicURL)
 	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = defaultMaxConns()
+	}
+	if c.MaxPendingPerIP == 0 {
+		c.MaxPendingPerIP = DefaultMaxPendingPerIP
+	}
+	if c.MaxIncoming <= 0 {
+		c.MaxIncoming = DefaultMaxIncoming
+	}
+	if c.StallTimeout <= 0 {
+		c.StallTimeout = 2*c.PingTimeout + c.ResumeGrace
+	}
+	if c.MaxCmdBytes <= 0 {
+		c.MaxCmdBytes = DefaultMaxCmdBytes
+	}
+	if c.CmdWindow <= 0 {
+		c.CmdWindow = DefaultCmdWindow
+	}
+	if c.CmdWindow > maxCtrlBytes/2 {
+		return fmt.Errorf("server: cmd window %d over half the %d-byte signaling bound", c.CmdWindow, maxCtrlBytes)
+	}
 	if c.Window < int64(c.Chunk) {
 		return fmt.Errorf("server: window %d smaller than chunk %d", c.Window, c.Chunk)
 	}
@@ -203,12 +267,21 @@ type Server struct {
 	limits protocol.Limits
 	// readLimit is the largest WebSocket message accepted.
 	readLimit int64
+	// maxBulkBytes bounds a session's unacknowledged transfer bytes:
+	// every transfer towards it may have a window in flight, plus a few
+	// chunks the receiver has not acknowledged yet (it does every 4).
+	maxBulkBytes int
 	// loginTimeout is the constant loginTimeout (tests shorten it).
 	loginTimeout time.Duration
 	// pageBytes is the entry budget of one list page, defaultPageBytes
 	// (tests shrink it).
 	pageBytes int
 	upgrader  websocket.Upgrader
+	limiter   *connLimiter
+	// beginWait is how long a sendBegin may wait for a slot at its
+	// receiver (the constant beginWait; tests shorten it).
+	beginWait time.Duration
+	stopSweep chan struct{}
 
 	authKey []byte // random per process: keys the login cache HMAC
 
@@ -260,6 +333,8 @@ func New(cfg Config) (*Server, error) {
 		authKey:      make([]byte, 32),
 		loginTimeout: loginTimeout,
 		pageBytes:    defaultPageBytes,
+		beginWait:    min(beginWait, cfg.StallTimeout),
+		stopSweep:    make(chan struct{}),
 		authCache:    make(map[string][]byte),
 		boot:         uuid.NewString(),
 		sessions:     make(map[string]*session),
@@ -274,6 +349,7 @@ func New(cfg Config) (*Server, error) {
 			ResumeGrace:  cfg.ResumeGrace.Milliseconds(),
 			MaxCmds:      cfg.MaxCmds,
 			MaxTransfers: cfg.MaxTransfers,
+			MaxCmdBytes:  cfg.MaxCmdBytes,
 		},
 	}
 	if _, err := rand.Read(s.authKey); err != nil {
@@ -284,6 +360,7 @@ func New(cfg Config) (*Server, error) {
 		st.close()
 		return nil, err
 	}
+	s.maxBulkBytes = cfg.MaxIncoming*int(cfg.Window) + 8*cfg.Chunk
 	payload := max(cfg.Chunk, protocol.MaxCmdBytes)
 	s.readLimit = int64(max(protocol.MaxTextFrame, protocol.HeaderLen+2*protocol.MaxIDLen+payload))
 	s.upgrader = websocket.Upgrader{
@@ -313,6 +390,8 @@ func (s *Server) Start() error {
 	}
 	// Writes of a connection's writer are gathered per batch (CorkConn),
 	// under TLS too: the records of a batch leave together.
+	s.limiter = &connLimiter{maxConns: s.cfg.MaxConns, maxPending: max(s.cfg.MaxPendingPerIP, 0), pending: make(map[string]int)}
+	ln = &limitListener{Listener: ln, lim: s.limiter, tls: s.tlsConf != nil}
 	ln = protocol.CorkListener{Listener: ln}
 	if s.tlsConf != nil {
 		ln = tls.NewListener(ln, s.tlsConf)
@@ -326,12 +405,15 @@ func (s *Server) Start() error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ws", s.serveWS)
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		// Only /ws is for keeping: a plain request's connection closes.
+		w.Header().Set("Connection", "close")
 		io.WriteString(w, "crvideosrv: connect a crvideomgr client to "+s.scheme()+"://"+ln.Addr().String()+"/ws\n")
 	})
 	s.ln = ln
 	s.httpSrv = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       httpIdleTimeout,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	s.wg.Add(1)
@@ -341,6 +423,7 @@ func (s *Server) Start() error {
 			s.log.Error("http serve", "err", err)
 		}
 	}()
+	go s.sweepLoop()
 	s.log.Info("listening", "addr", ln.Addr().String(), "scheme", s.scheme(), "data", s.cfg.DataDir)
 	return nil
 }
@@ -372,6 +455,7 @@ func (s *Server) Addr() string {
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.closing.Store(true)
+		close(s.stopSweep)
 		s.closeSecurity()
 		s.mu.Lock()
 		s.closed = true
@@ -522,4 +606,24 @@ func (s *Server) connGone(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()
+}
+
+// sweepLoop runs every enterprise's transfer sweep (enterprise.sweep) a
+// few times per StallTimeout and at least every second, until Close.
+func (s *Server) sweepLoop() {
+	tk := time.NewTicker(min(time.Second, s.cfg.StallTimeout/4, s.beginWait/4))
+	defer tk.Stop()
+	for {
+		select {
+		case <-s.stopSweep:
+			return
+		case now := <-tk.C:
+			s.mu.Lock()
+			ents := mapValues(s.enterprises)
+			s.mu.Unlock()
+			for _, e := range ents {
+				e.sweep(now)
+			}
+		}
+	}
 }

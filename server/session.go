@@ -20,9 +20,10 @@ type enterprise struct {
 	log  *slog.Logger
 
 	mu    sync.Mutex
-	users map[string]*session   // online users by usrID
-	subs  map[*session]struct{} // status subscribers
-	calls map[string]*call      // live calls and invites by ID
+	users map[string]*session    // online users by usrID
+	subs  map[*session]struct{}  // status subscribers
+	calls map[string]*call       // live calls and invites by ID
+	xfers map[*transfer]struct{} // buffer/file transfers, waiting or begun (sweep)
 }
 
 func newEnterprise(s *Server, name string) *enterprise {
@@ -33,6 +34,7 @@ func newEnterprise(s *Server, name string) *enterprise {
 		users: make(map[string]*session),
 		subs:  make(map[*session]struct{}),
 		calls: make(map[string]*call),
+		xfers: make(map[*transfer]struct{}),
 	}
 }
 
@@ -68,6 +70,15 @@ type session struct {
 	out      map[string]*transfer // transfers this session sends, by task
 	in       map[string]*transfer // transfers this session receives, by task
 	nCmds    int                  // kindCmd entries of out
+	cmdBytes int64                // their size (transfer.size)
+	// As a receiver of commands: bytes forwarded awaiting cmdAck, and the
+	// commands held until CmdWindow allows them (oldest first).
+	cmdIn int64
+	held  tqueue
+	// As a receiver of transfers: those begun (at most MaxIncoming) and
+	// those waiting for a slot, oldest first (their sendBegin unanswered).
+	nIn     int
+	waiting tqueue
 }
 
 // push numbers m as the session's next push and queues it. Non-blocking;
@@ -166,8 +177,12 @@ func (c *conn) handleLogin(m *protocol.Msg) {
 		out:    make(map[string]*transfer),
 		in:     make(map[string]*transfer),
 	}
+	s.stream.LimitAcksToWritten()
+	s.stream.SetMaxBulkBytes(c.srv.maxBulkBytes)
+	c.out.SetMaxCtrlBytes(maxOutboxBytes)
 	c.sess = s
 	c.live.Store(s)
+	c.loggedIn()
 	c.extendRead() // lift the login deadline
 	kicked := e.login(s, m.ID)
 	c.log().Info("login", "enterprise", e.name, "usrID", usrID, "kicked_older", kicked)
@@ -222,14 +237,20 @@ func (e *enterprise) endLocked(s *session) bool {
 		e.endCallBySessionEnd(c, s)
 	}
 	for _, t := range mapValues(s.out) {
+		waiting := t.waiting
 		e.dropTransfer(t)
-		if t.kind != kindCmd {
+		if t.kind != kindCmd && !waiting {
 			t.to.push(&protocol.Msg{Push: protocol.PushXferCancel, Task: t.task})
 		}
 	}
 	for _, t := range mapValues(s.in) {
+		waiting := t.waiting
 		e.dropTransfer(t)
-		t.from.push(&protocol.Msg{Push: protocol.PushSendRslt, Task: t.task, Code: protocol.SendFail})
+		if waiting {
+			t.from.reply(t.reqID, protocol.SendFail, nil)
+		} else {
+			t.from.push(&protocol.Msg{Push: protocol.PushSendRslt, Task: t.task, Code: protocol.SendFail})
+		}
 	}
 	if e.users[s.usrID] == nil {
 		e.broadcastStatus(protocol.UserStatus{UserID: s.usrID, UserStatus: protocol.StatusOffline, DNDType: s.dnd})

@@ -56,7 +56,7 @@ func TestLogin(t *testing.T) {
 		t.Fatalf("login: code %d usrID %q", r.Code, r.UsrID)
 	}
 	want := protocol.Limits{MaxBuffer: DefaultMaxBuffer, MaxFile: DefaultMaxFile, Chunk: DefaultChunk, Window: DefaultWindow, PingTimeout: 3000, ResumeGrace: 50,
-		MaxCmds: DefaultMaxCmds, MaxTransfers: DefaultMaxTransfers}
+		MaxCmds: DefaultMaxCmds, MaxTransfers: DefaultMaxTransfers, MaxCmdBytes: DefaultMaxCmdBytes}
 	if r.Limits == nil || *r.Limits != want {
 		t.Errorf("limits %+v, want %+v", r.Limits, want)
 	}

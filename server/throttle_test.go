@@ -179,7 +179,8 @@ func wrongLogin(acnt string) protocol.Msg {
 // starts, and one check per address runs at a time. (Before: 70-160 checks
 // for 100 logins, each counted only after its hash.)
 func TestLoginBurstFromOneAddressChecksAtMostTheLimit(t *testing.T) {
-	s := newTestServer(t, func(c *Config) { c.LoginFailIP = 10 })
+	// No pending-connection limit: the burst is to reach the throttle.
+	s := newTestServer(t, func(c *Config) { c.LoginFailIP, c.MaxPendingPerIP = 10, -1 })
 	got := burst(t, s, 100, []string{"127.0.0.1"}, func(int) protocol.Msg { return wrongLogin("ent1") })
 	checks := s.pwChecks.Load()
 	t.Logf("100 parallel wrong logins from one address: %d password checks, codes %v", checks, got)

@@ -2,7 +2,8 @@
 //
 //	crvideosrv [-listen 127.0.0.1:2727] [-data DIR] [-ring-timeout 30s] [-ping-timeout 10s]
 //	           [-resume-grace 30s] [-addr-file FILE] [-public-url URL] [-max-buffer N] [-max-file N]
-//	           [-max-cmds N] [-max-transfers N] [-max-meetings N]
+//	           [-max-cmds N] [-max-cmd-bytes N] [-cmd-window N] [-max-transfers N] [-max-meetings N]
+//	           [-max-incoming N] [-stall-timeout D] [-max-conns N] [-max-pending-per-ip N]
 //	           [-tls-cert FILE -tls-key FILE] [-auth-webhook URL] [-auth-webhook-timeout 3s]
 //	           [-login-fail-window 1m] [-login-fail-ip 10] [-login-fail-acnt 30] [-login-block 1m]
 //	           [-login-trust 24h]
@@ -48,8 +49,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Int64Var(&cfg.MaxBuffer, "max-buffer", server.DefaultMaxBuffer, "largest sendBuffer in `bytes`")
 	fs.Int64Var(&cfg.MaxFile, "max-file", server.DefaultMaxFile, "largest sendFile in `bytes`")
 	fs.IntVar(&cfg.MaxCmds, "max-cmds", server.DefaultMaxCmds, "sendCmds one user may have awaiting acknowledgement")
+	fs.Int64Var(&cfg.MaxCmdBytes, "max-cmd-bytes", server.DefaultMaxCmdBytes, "`bytes` of sendCmds one user may have awaiting acknowledgement")
+	fs.Int64Var(&cfg.CmdWindow, "cmd-window", server.DefaultCmdWindow, "`bytes` of sendCmds forwarded to one receiver and not yet acknowledged; more are held")
 	fs.IntVar(&cfg.MaxTransfers, "max-transfers", server.DefaultMaxTransfers, "buffer/file transfers one user may have in flight")
 	fs.IntVar(&cfg.MaxMeetings, "max-meetings", server.DefaultMaxMeetings, "meetings one enterprise may have stored (createMeeting beyond it fails with 8)")
+	fs.IntVar(&cfg.MaxIncoming, "max-incoming", server.DefaultMaxIncoming, "buffer/file transfers in flight towards one receiver; more wait for a slot")
+	fs.DurationVar(&cfg.StallTimeout, "stall-timeout", 0, "a transfer without progress this long fails (0: 2 × -ping-timeout + -resume-grace)")
+	fs.IntVar(&cfg.MaxConns, "max-conns", 0, "open connections at most, beyond: HTTP 503 (0: the open-file limit minus 256)")
+	fs.IntVar(&cfg.MaxPendingPerIP, "max-pending-per-ip", server.DefaultMaxPendingPerIP, "connections of one address (IPv6: /64) not logged in yet, beyond: HTTP 429 (-1: no limit)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM `file` of the TLS certificate chain; with -tls-key the server serves wss:// only")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM `file` of the TLS private key")
 	fs.StringVar(&cfg.AuthWebhook, "auth-webhook", "", "`URL` of the service that verifies privAuthCode (POST JSON; see docs/protocol.md)")
