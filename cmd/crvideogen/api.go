@@ -3,8 +3,9 @@ package main
 // This file is the one description of the C API: every CloudroomVideoMgr
 // function, every callback, and the SDK-level functions. main.go turns it into
 // include/crvideomgr.h, include/CloudroomVideoMgr.h and the capi glue
-// (capi/zz_bridge.h, capi/zz_bridge.c, capi/zz_api.go). The error codes come
-// from protocol.Codes.
+// (capi/zz_bridge.h, capi/zz_bridge.c, capi/zz_api.go), core.Callback
+// (core/zz_callback.go) and the C tests' lists (tests/c/zz_api_surface.h). The
+// error codes come from protocol.Codes.
 
 // Param is one parameter of a function or callback. Type is "string" or "int".
 type Param struct {

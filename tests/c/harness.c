@@ -161,8 +161,8 @@ void h_register(void)
 {
     CRVideoMgrCallbacks c;
     memset(&c, 0, sizeof c);
-#define SET(n) c.n = cb_##n
-    H_EACH_CALLBACK(SET)
+#define SET(n) c.n = cb_##n;
+    CRV_EACH_CALLBACK(SET)
 #undef SET
     ASSERT_EQ(crvideo_setCallbacks(&c, sizeof c, &h_userdata_marker), CRVIDEOSDK_NOERR);
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "crvideomgr.h"
+#include "zz_api_surface.h" /* CRV_EACH_CALLBACK, CRV_EACH_CODE, CRV_EACH_FUNCTION */
 
 /* ---- assertions -------------------------------------------------------------- */
 
@@ -122,19 +123,5 @@ long h_rss_kb(void);
 int h_open_fds(void);
 
 extern const char *h_scenario;
-
-/* H_EACH_CALLBACK(X) applies X to the name of every field of CRVideoMgrCallbacks,
- * each followed by ";". */
-#define H_EACH_CALLBACK(X) \
-    X(loginSuccess); X(loginFail); X(setDNDStatusSuccess); X(setDNDStatusFail); \
-    X(getUserStatusSuccess); X(getUserStatusFail); X(startUserStatusNotifyRslt); X(stopUserStatusNotifyRslt); \
-    X(notifyUserStatus); X(lineOff); X(createMeetingSuccess); X(createMeetingFail); \
-    X(destroyMeetingRslt); X(getMeetingsSuccess); X(getMeetingsFail); X(callSuccess); \
-    X(callFail); X(acceptCallSuccess); X(acceptCallFail); X(rejectCallSuccess); \
-    X(rejectCallFail); X(hungupCallSuccess); X(hungupCallFail); X(notifyCallIn); \
-    X(notifyCallAccepted); X(notifyCallRejected); X(notifyCallHungup); X(callMorePartyRslt); \
-    X(cancelCallMorePartyRslt); X(notifyCallMorePartyStatus); X(sendCmdRlst); X(sendBufferRlst); \
-    X(sendFileRlst); X(sendProgress); X(cancelSendRlst); X(notifyCmdData); \
-    X(notifyBufferData); X(notifyFileData); X(notifyCancelSend);
 
 #endif

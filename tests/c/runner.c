@@ -128,16 +128,9 @@ static int run_scenario(const scenario_t *sc, const char *self, const char *tmp)
 static int check_coverage(const char *tmp)
 {
     static const char *names[] = {
-        "loginSuccess", "loginFail", "setDNDStatusSuccess", "setDNDStatusFail",
-        "getUserStatusSuccess", "getUserStatusFail", "startUserStatusNotifyRslt",
-        "stopUserStatusNotifyRslt", "notifyUserStatus", "lineOff", "createMeetingSuccess",
-        "createMeetingFail", "destroyMeetingRslt", "getMeetingsSuccess", "getMeetingsFail",
-        "callSuccess", "callFail", "acceptCallSuccess", "acceptCallFail", "rejectCallSuccess",
-        "rejectCallFail", "hungupCallSuccess", "hungupCallFail", "notifyCallIn",
-        "notifyCallAccepted", "notifyCallRejected", "notifyCallHungup", "callMorePartyRslt",
-        "cancelCallMorePartyRslt", "notifyCallMorePartyStatus", "sendCmdRlst", "sendBufferRlst",
-        "sendFileRlst", "sendProgress", "cancelSendRlst", "notifyCmdData", "notifyBufferData",
-        "notifyFileData", "notifyCancelSend",
+#define NAME(n) #n,
+        CRV_EACH_CALLBACK(NAME)
+#undef NAME
     };
     char path[600], line[128], name[100];
     int n = (int)(sizeof names / sizeof names[0]), missing = 0, code, codes[64], ncodes = 0;
