@@ -222,10 +222,10 @@ func (m *Mgr) CancelCallMoreParty(inviteID, usrExtDat, cookie string) {
 // (protocol.ValidID: 5) before the server sees them.
 func (m *Mgr) callRequest(req *protocol.Msg, result func(code int) event) {
 	if len(req.MeetObj) > protocol.MaxExtBytes || len(req.Ext) > protocol.MaxExtBytes ||
-		len(req.To) > protocol.MaxIDLen || len(req.CallID) > protocol.MaxIDLen ||
+		len(req.To) > protocol.MaxIDLen || len(req.CallID) > protocol.MaxCallIDLen ||
 		!protocol.ValidID(req.To) || !protocol.ValidID(req.CallID) {
 		code := protocol.ParamErr
-		if len(req.CallID) > protocol.MaxIDLen {
+		if len(req.CallID) > protocol.MaxCallIDLen {
 			code = protocol.InvalidCallID
 		}
 		m.mu.Lock()

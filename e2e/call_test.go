@@ -96,6 +96,14 @@ func TestCallErrors(t *testing.T) {
 	if ev := b.r.wait(t, "AcceptCallFail", nil); ev.I[0] != protocol.InvalidCallID {
 		t.Fatalf("unknown accept %v", ev)
 	}
+	// A call ID over protocol.MaxCallIDLen names no call: 600, from the
+	// library (over 128 bytes) as from the server (at 128).
+	for _, id := range []string{strings.Repeat("c", protocol.MaxCallIDLen), strings.Repeat("c", protocol.MaxCallIDLen+1)} {
+		b.HungupCall(id, "", "")
+		if ev := b.r.wait(t, "HungupCallFail", withS(id)); ev.I[0] != protocol.InvalidCallID {
+			t.Fatalf("hangup of a %d-byte call ID: %v", len(id), ev)
+		}
+	}
 	// Bad meetObj on accept: 5.
 	b.AcceptCall(ok, "[]", "", "badmeet")
 	if ev := b.r.wait(t, "AcceptCallFail", withS(ok)); ev.I[0] != protocol.ParamErr {

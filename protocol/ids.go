@@ -39,6 +39,12 @@ func ValidID(s string) bool {
 	return true
 }
 
+// MaxCallIDLen bounds call and invite IDs, in bytes. The library makes
+// its own (UUIDs); a call ID over it that an application passes to
+// accept, reject, hang up or cancel cannot name a call (600), and a raw
+// client's new call or invite with a longer ID is refused with 5.
+const MaxCallIDLen = 128
+
 // MaxBaseName bounds BaseName's result, in bytes (a common file system
 // limit for one name element).
 const MaxBaseName = 255

@@ -14,8 +14,6 @@ const (
 	callEnded
 )
 
-// maxCallIDLen bounds call and invite IDs (bytes).
-const maxCallIDLen = 128
 
 // call is one call (caller → callee) or one callMoreParty invite (inviter →
 // invitee). The server is its single authority: the first of accept /
@@ -52,7 +50,7 @@ func validMeetObj(v string) bool {
 
 // checkCallParams validates the parameters of call / callMoreParty.
 func checkCallParams(s *session, m *protocol.Msg) bool {
-	return m.CallID != "" && len(m.CallID) <= maxCallIDLen && protocol.ValidID(m.CallID) &&
+	return m.CallID != "" && len(m.CallID) <= protocol.MaxCallIDLen && protocol.ValidID(m.CallID) &&
 		m.To != "" && m.To != s.usrID && protocol.ValidID(m.To) &&
 		validMeetObj(m.MeetObj) && len(m.Ext) <= protocol.MaxExtBytes
 }
