@@ -14,7 +14,6 @@ const (
 	callEnded
 )
 
-
 // call is one call (caller → callee) or one callMoreParty invite (inviter →
 // invitee). The server is its single authority: the first of accept /
 // reject / hangup / ring timeout / session end changes state, and every
