@@ -62,6 +62,9 @@ type conn struct {
 
 	pingTimeout atomic.Int64 // nanoseconds
 	readLimit   atomic.Int64 // largest message accepted (as set on ws)
+	// retime tells the writer that pingTimeout changed (the login reply
+	// announced the server's): it resets its ping ticker.
+	retime chan struct{}
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -161,6 +164,7 @@ func newConn(ws *websocket.Conn, pingTimeout time.Duration) *conn {
 		out:     protocol.NewOutbox(0),
 		hs:      make(chan *protocol.Msg, 1),
 		proceed: make(chan struct{}, 1),
+		retime:  make(chan struct{}, 1),
 		done:    make(chan struct{}),
 	}
 	c.pingTimeout.Store(int64(pingTimeout))
@@ -197,6 +201,10 @@ func (c *conn) setLimits(l *protocol.Limits) {
 	}
 	if l.PingTimeout > 0 {
 		c.pingTimeout.Store(int64(time.Duration(l.PingTimeout) * time.Millisecond))
+		select {
+		case c.retime <- struct{}{}:
+		default:
+		}
 	}
 	limit := int64(protocol.HeaderLen + 2*protocol.MaxIDLen + l.Chunk)
 	if limit < readLimitLoggedOut {
@@ -283,9 +291,10 @@ func (c *conn) readLoop() {
 }
 
 // writeLoop runs on the writer goroutine: it drains the outbox, control
-// frames first, and pings the server every third of the ping timeout.
+// frames first, and pings the server every third of the ping timeout — the
+// server's, once the login reply has announced it (setLimits).
 func (c *conn) writeLoop() {
-	ticker := time.NewTicker(time.Duration(c.pingTimeout.Load()) / 3)
+	ticker := time.NewTicker(c.pingPeriod())
 	defer ticker.Stop()
 	for {
 		f, ok := c.out.Pop()
@@ -298,6 +307,8 @@ func (c *conn) writeLoop() {
 		}
 		select {
 		case <-c.out.Ready():
+		case <-c.retime:
+			ticker.Reset(c.pingPeriod())
 		case <-ticker.C:
 			if c.onTick != nil {
 				c.onTick(c)
@@ -310,6 +321,11 @@ func (c *conn) writeLoop() {
 			return
 		}
 	}
+}
+
+// pingPeriod is how often the writer pings: a third of the ping timeout.
+func (c *conn) pingPeriod() time.Duration {
+	return max(time.Duration(c.pingTimeout.Load())/3, time.Millisecond)
 }
 
 // writeReleasing writes f and then releases it. Writer goroutine.

@@ -97,6 +97,9 @@ type fakeServer struct {
 	acks   chan *protocol.Msg // xferAcks the client sent (dropped when full)
 	mu     sync.Mutex
 	conns  []*websocket.Conn
+	// onLogin, when set, adjusts the login reply (limits, resume token).
+	onLogin func(reply *protocol.Msg)
+	pings   atomic.Int64 // WebSocket pings received, every connection
 }
 
 func newFakeServer(t testing.TB) *fakeServer {
@@ -109,6 +112,7 @@ func newFakeServer(t testing.TB) *fakeServer {
 		}
 		fs.mu.Lock()
 		fs.conns = append(fs.conns, ws)
+		onLogin := fs.onLogin
 		fs.mu.Unlock()
 		var wmu sync.Mutex
 		write := func(mt int, b []byte) {
@@ -116,6 +120,12 @@ func newFakeServer(t testing.TB) *fakeServer {
 			defer wmu.Unlock()
 			_ = ws.WriteMessage(mt, b)
 		}
+		ws.SetPingHandler(func(data string) error {
+			fs.pings.Add(1)
+			wmu.Lock()
+			defer wmu.Unlock()
+			return ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+		})
 		done := make(chan struct{})
 		defer close(done)
 		go func() {
@@ -158,6 +168,9 @@ func newFakeServer(t testing.TB) *fakeServer {
 			case protocol.OpLogin:
 				reply.UsrID = "me"
 				reply.Limits = &protocol.Limits{MaxBuffer: 1 << 20, MaxFile: 1 << 20, Chunk: 1024, Window: 4096, PingTimeout: 10000}
+				if onLogin != nil {
+					onLogin(reply)
+				}
 			case protocol.OpSendBegin:
 				reply.Window, reply.Chunk = 4096, 1024
 			}
