@@ -94,11 +94,22 @@ func dialAny(ctx context.Context, addrList string, tlsConf *tls.Config,
 		if err != nil {
 			continue
 		}
-		d := websocket.Dialer{HandshakeTimeout: dialTimeout, NetDialContext: netDial,
+		// gorilla watches the context only while connecting: the
+		// upgrade's request and reply run on deadlines. att closes the
+		// connection the moment ctx ends (the session's end), so that
+		// no dial outlives it by its timeout.
+		att := &dialAttempt{}
+		nd := att.wrap(netDial)
+		d := websocket.Dialer{HandshakeTimeout: dialTimeout, NetDialContext: nd,
 			WriteBufferSize: writeBufferSize, WriteBufferPool: writeBufferPool,
-			NetDialTLSContext: tlsDialer(tlsConf, netDial)}
+			NetDialTLSContext: tlsDialer(tlsConf, nd)}
 		dctx, cancel := context.WithTimeout(ctx, dialTimeout)
+		stop := context.AfterFunc(dctx, att.abort)
 		ws, resp, err := d.DialContext(dctx, u, nil)
+		if !stop() && err == nil {
+			_ = ws.Close() // aborted as it completed
+			err = context.Canceled
+		}
 		cancel()
 		if err == nil {
 			return ws, 0
@@ -129,6 +140,40 @@ func corkDial(netDial func(ctx context.Context, network, addr string) (net.Conn,
 			return nil, err
 		}
 		return &protocol.CorkConn{Conn: nc}, nil
+	}
+}
+
+// dialAttempt is one dial of dialAny: abort closes the connection it has
+// opened, or the one it opens next.
+type dialAttempt struct {
+	mu      sync.Mutex
+	nc      net.Conn
+	aborted bool
+}
+
+func (a *dialAttempt) wrap(netDial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := netDial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if a.aborted {
+			_ = nc.Close()
+			return nil, context.Canceled
+		}
+		a.nc = nc
+		return nc, nil
+	}
+}
+
+func (a *dialAttempt) abort() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.aborted = true
+	if a.nc != nil {
+		_ = a.nc.Close()
 	}
 }
 
@@ -215,8 +260,9 @@ func (c *conn) setLimits(l *protocol.Limits) {
 }
 
 // handshake sends req (login or resume) straight to the connection,
-// unnumbered, and waits for its reply.
-func (c *conn) handshake(req *protocol.Msg) (*protocol.Msg, error) {
+// unnumbered, and waits for its reply, giving up when ctx ends (the
+// session's end: logout, Close).
+func (c *conn) handshake(ctx context.Context, req *protocol.Msg) (*protocol.Msg, error) {
 	req.ID = 1
 	c.inHandshake.Store(true)
 	if err := c.out.PushCtrl(protocol.Frame{Head: protocol.Encode(req)}); err != nil {
@@ -230,6 +276,8 @@ func (c *conn) handshake(req *protocol.Msg) (*protocol.Msg, error) {
 	case <-c.done:
 		return nil, errHandshake
 	case <-t.C:
+		return nil, errHandshake
+	case <-ctx.Done():
 		return nil, errHandshake
 	}
 }

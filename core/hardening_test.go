@@ -1,6 +1,12 @@
 package core
 
 import (
+	"context"
+	"github.com/gorilla/websocket"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -66,5 +72,111 @@ func TestPingPeriodFollowsServer(t *testing.T) {
 	m2 := loginFake(t, fs2, &countingCB{})
 	if got := curConn(m2).pingPeriod(); got != 10*time.Second {
 		t.Fatalf("ping period with a 30 s server timeout = %v, want 10s", got)
+	}
+}
+
+// blackHole is a TCP listener that never accepts: a connection to it
+// completes in the kernel's backlog and then hears nothing, so a WebSocket
+// dial to it waits for its whole timeout.
+func blackHole(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l.Addr().String()
+}
+
+// switchDial dials the given address until dead is set, then the black
+// hole instead, whatever address the engine asks for.
+type switchDial struct {
+	hole string
+	dead atomic.Bool
+}
+
+func (d *switchDial) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	if d.dead.Load() {
+		addr = d.hole
+	}
+	return (&net.Dialer{}).DialContext(ctx, network, addr)
+}
+
+// timeClose returns how long m.Close takes.
+func timeClose(m *Mgr) time.Duration {
+	t0 := time.Now()
+	m.Close()
+	return time.Since(t0)
+}
+
+// closeBound is a hang guard, not a performance threshold: before the fix
+// Close waited for a reconnect dial (5 s) or a handshake (10 s).
+const closeBound = 2 * time.Second
+
+// Close is prompt while the engine reconnects to a dead address list: the
+// reconnect loop's dials, handshakes and backoff waits end with the session
+// (they used to run on to their own timeouts: 5 s per dial).
+func TestCloseIsPromptWhileReconnecting(t *testing.T) {
+	fs := newFakeServer(t)
+	fs.onLogin = func(r *protocol.Msg) {
+		r.Limits.ResumeGrace = 60000
+		r.Token, r.Boot = "tok", "boot"
+	}
+	d := &switchDial{hole: blackHole(t)}
+	cb := &countingCB{}
+	m := New(Config{Callback: cb, NetDial: d.dial})
+	m.SetServerAddr(fs.Listener.Addr().String())
+	m.Login("acnt", "pswd", "nick", "me", "", "")
+	waitCond(t, "login", func() bool { in, _ := cb.get(); return in })
+	d.dead.Store(true)
+	curConn(m).kill()
+	waitCond(t, "reconnecting", func() bool { return curConn(m) == nil })
+	// Let a dial to the black hole start (reconnectMinDelay is 50 ms); the
+	// Close must not wait for it either way.
+	time.Sleep(200 * time.Millisecond)
+	took := timeClose(m)
+	t.Logf("Close while reconnecting to a dead address: %v", took)
+	if took > closeBound {
+		t.Fatalf("Close took %v while reconnecting", took)
+	}
+}
+
+// Close is prompt mid-login: dialing a server that never answers, and
+// waiting for a login reply that never comes.
+func TestCloseIsPromptMidLogin(t *testing.T) {
+	hole := blackHole(t)
+	m := New(Config{})
+	m.SetServerAddr(hole)
+	m.Login("acnt", "pswd", "nick", "me", "", "")
+	time.Sleep(100 * time.Millisecond) // the dial is under way
+	took := timeClose(m)
+	t.Logf("Close while dialing: %v", took)
+	if took > closeBound {
+		t.Fatalf("Close took %v while dialing", took)
+	}
+
+	// A WebSocket server that accepts and never replies to the login.
+	up := websocket.Upgrader{}
+	mute := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		for {
+			if _, _, err := ws.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}))
+	defer mute.Close()
+	m = New(Config{})
+	m.SetServerAddr(mute.Listener.Addr().String())
+	m.Login("acnt", "pswd", "nick", "me", "", "")
+	time.Sleep(200 * time.Millisecond) // the login request is sent
+	took = timeClose(m)
+	t.Logf("Close while waiting for the login reply: %v", took)
+	if took > closeBound {
+		t.Fatalf("Close took %v while waiting for the login reply", took)
 	}
 }

@@ -173,17 +173,16 @@ func (m *Mgr) Login(authAcnt, authPswd, nickName, privAcnt, privAuthCode, cookie
 		fail(protocol.NoServerInfo)
 		return
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	req := &protocol.Msg{Op: protocol.OpLogin, Ver: protocol.Version, Acnt: authAcnt, Pswd: authPswd,
 		Nick: nickName, Priv: privAcnt, Auth: privAuthCode}
-	s := newSession(m, cookie, m.addr, req, cancel)
+	s := newSession(m, cookie, m.addr, req)
 	s.tls = m.tls
 	m.sess = s
 	m.state = stateLoggingIn
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
-		s.run(ctx)
+		s.run()
 	}()
 }
 

@@ -21,10 +21,13 @@ import (
 type session struct {
 	m           *Mgr
 	loginCookie string
-	loginReq    *protocol.Msg      // the credentials, to log in again after a server restart
-	addr        string             // server address list at Login
-	tls         *tls.Config        // TLS settings at Login
-	cancel      context.CancelFunc // aborts dialing
+	loginReq    *protocol.Msg // the credentials, to log in again after a server restart
+	addr        string        // server address list at Login
+	tls         *tls.Config   // TLS settings at Login
+	// ctx is the session's life: cancelled by end (logout, Close, kick),
+	// it aborts dialing, handshakes and the reconnect loop's waits.
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	c         *conn // current connection; nil while reconnecting
 	loginDone bool  // LoginSuccess or LoginFail has been emitted
@@ -79,12 +82,14 @@ type pendingReq struct {
 	timer *time.Timer
 }
 
-func newSession(m *Mgr, cookie, addr string, req *protocol.Msg, cancel context.CancelFunc) *session {
+func newSession(m *Mgr, cookie, addr string, req *protocol.Msg) *session {
+	ctx, cancel := context.WithCancel(context.Background())
 	return &session{
 		m:           m,
 		loginCookie: cookie,
 		loginReq:    req,
 		addr:        addr,
+		ctx:         ctx,
 		cancel:      cancel,
 		stream:      protocol.NewStream(0),
 		recv:        &protocol.RecvCounter{},
@@ -180,9 +185,9 @@ func failAll(pend map[uint64]*pendingReq, code int) {
 }
 
 // run dials the server and logs in. Runs in its own goroutine.
-func (s *session) run(ctx context.Context) {
+func (s *session) run() {
 	m := s.m
-	ws, code := dialAny(ctx, s.addr, s.tls, m.cfg.NetDial)
+	ws, code := dialAny(s.ctx, s.addr, s.tls, m.cfg.NetDial)
 	m.mu.Lock()
 	if s.ended {
 		m.mu.Unlock()
@@ -201,7 +206,7 @@ func (s *session) run(ctx context.Context) {
 	m.mu.Unlock()
 	c.start(&m.wg)
 	req := *s.loginReq
-	r, err := c.handshake(&req)
+	r, err := c.handshake(s.ctx, &req)
 	m.mu.Lock()
 	if s.ended {
 		m.mu.Unlock()
@@ -300,6 +305,7 @@ func (s *session) hangUp(logout bool) {
 		t := time.NewTimer(logoutWait)
 		select {
 		case <-done:
+		case <-c.done: // no answer will come
 		case <-t.C:
 		}
 		t.Stop()
@@ -381,10 +387,11 @@ func (s *session) connLost() {
 
 // reconnect dials the server list again with backoff and jitter until the
 // session is resumed, found gone, or the deadline passes. Runs in its own
-// goroutine.
+// goroutine. The session's end (logout, Close) cancels its dials,
+// handshakes and waits at once.
 func (s *session) reconnect(deadline time.Time) {
 	m := s.m
-	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	ctx, cancel := context.WithDeadline(s.ctx, deadline)
 	defer cancel()
 	delay := reconnectMinDelay
 	for {
@@ -395,7 +402,7 @@ func (s *session) reconnect(deadline time.Time) {
 			return
 		}
 		ws, code := dialAny(ctx, s.addr, s.tls, m.cfg.NetDial)
-		if ws != nil && s.resumeOn(ws) {
+		if ws != nil && s.resumeOn(ctx, ws) {
 			return
 		}
 		m.log.Debug("reconnect attempt failed", "code", code)
@@ -409,7 +416,13 @@ func (s *session) reconnect(deadline time.Time) {
 		}
 		// Jitter: between half and one and a half times the delay; the
 		// last attempt is made at the deadline.
-		time.Sleep(min(delay/2+rand.N(delay), left))
+		t := time.NewTimer(min(delay/2+rand.N(delay), left))
+		select {
+		case <-t.C:
+		case <-s.ctx.Done():
+			t.Stop()
+			return // ended: whoever ended it hangs up
+		}
 		delay = min(delay*2, reconnectMaxDelay)
 	}
 }
@@ -417,7 +430,7 @@ func (s *session) reconnect(deadline time.Time) {
 // resumeOn tries to resume the session on a fresh connection. It returns
 // true when it is done: resumed, logged in again after a server restart, or
 // the session ended; false to try again later.
-func (s *session) resumeOn(ws *websocket.Conn) bool {
+func (s *session) resumeOn(ctx context.Context, ws *websocket.Conn) bool {
 	m := s.m
 	m.mu.Lock()
 	pt := time.Duration(s.limits.PingTimeout) * time.Millisecond
@@ -429,7 +442,7 @@ func (s *session) resumeOn(ws *websocket.Conn) bool {
 	c := s.newConn(ws, pt)
 	c.start(&m.wg)
 	n, nb := s.recv.Counts()
-	r, err := c.handshake(&protocol.Msg{Op: protocol.OpResume, Token: token, N: int64(n), NB: int64(nb)})
+	r, err := c.handshake(ctx, &protocol.Msg{Op: protocol.OpResume, Token: token, N: int64(n), NB: int64(nb)})
 	if err != nil {
 		m.log.Debug("resume handshake failed", "err", err)
 		c.close()
@@ -464,7 +477,7 @@ func (s *session) resumeOn(ws *websocket.Conn) bool {
 	case r.Code == protocol.ConnectionLost && r.Boot != "" && r.Boot != s.boot:
 		m.mu.Unlock()
 		c.handshakeDone()
-		s.relogin(c)
+		s.relogin(ctx, c)
 		return true
 	default:
 		// The server forgot the session (grace ran out): it is over.
@@ -484,10 +497,10 @@ func (s *session) resumeOn(ws *websocket.Conn) bool {
 // server has answered the requests that restore them, so that an
 // application (or another user) acting on the restart finds them in force
 // — a user coming online is not missed. Runs on the reconnect goroutine.
-func (s *session) relogin(c *conn) {
+func (s *session) relogin(ctx context.Context, c *conn) {
 	m := s.m
 	req := *s.loginReq
-	r, err := c.handshake(&req)
+	r, err := c.handshake(ctx, &req)
 	m.mu.Lock()
 	if s.ended {
 		m.mu.Unlock()
