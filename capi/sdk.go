@@ -21,7 +21,9 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/crvideomgr/crvideomgr/core"
 	"github.com/crvideomgr/crvideomgr/protocol"
@@ -275,10 +277,69 @@ func crvideo_uninit() {
 			<-done
 		}
 	}
-	// After the waits above the engine's goroutines and the dispatch goroutine
-	// are gone: the count lets the cycle test see goroutine leaks.
-	logger().Info("crvideo_uninit", "insideCallback", inside, "goroutines", runtime.NumGoroutine())
+	// After the waits above the engine's goroutines and the dispatch
+	// goroutine have finished their work; settle waits until they have
+	// exited too, so that the count, exact, lets the cycle test see leaks.
+	total, left, dump := 0, 0, ""
+	if !inside {
+		total, left, dump = settle()
+	}
+	logger().Info("crvideo_uninit", "insideCallback", inside, "goroutines", total, "libraryGoroutines", left)
+	if left > 0 {
+		logger().Warn("crvideo_uninit: library goroutines still running", "stacks", dump)
+	}
 	sink.close(in.logFile)
+}
+
+// settleWait bounds how long uninit waits for the goroutines of the instance
+// it ended to exit: they have done their work (wg.Done, closed channels) and
+// only their return is left, so this is microseconds unless the machine is
+// starved; a goroutine still there after it is a leak, logged with its stack.
+const settleWait = time.Second
+
+// settle waits (up to settleWait) until no goroutine started by the library
+// is left, and returns the number of goroutines, the library's among them
+// and their stacks. It counts from a stop-the-world dump of every
+// goroutine: runtime.NumGoroutine reads the runtime's free lists without a
+// lock and overcounts by up to 32 while goroutines exit on other threads —
+// which they do right when uninit returns (the cycle test once saw 26). It
+// stops waiting when a new instance exists (crvideo_init raced it): its
+// goroutines are not a leak of this one.
+func settle() (total, lib int, dump string) {
+	deadline := time.Now().Add(settleWait)
+	for {
+		total, lib, dump = countGoroutines()
+		if lib == 0 || current() != nil || time.Now().After(deadline) {
+			return total, lib, dump
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// countGoroutines returns the number of goroutines and of those started by
+// library code ("created by" the module or this package), not counting the
+// calling one, with the latter's stacks.
+func countGoroutines() (total, lib int, dump string) {
+	buf := make([]byte, 64<<10)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	var libStacks []string
+	for k, g := range strings.Split(string(buf), "\n\n") {
+		if !strings.HasPrefix(g, "goroutine ") {
+			continue
+		}
+		total++
+		if k > 0 && (strings.Contains(g, "\ncreated by github.com/crvideomgr/crvideomgr/") || strings.Contains(g, "\ncreated by main.")) {
+			libStacks = append(libStacks, g)
+		}
+	}
+	return total, len(libStacks), strings.Join(libStacks, "\n\n")
 }
 
 //export crvideo_setServerAddr
