@@ -19,9 +19,9 @@ import "C"
 import (
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
-	"strings"
 	"syscall"
 	"time"
 
