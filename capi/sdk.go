@@ -27,6 +27,7 @@ import (
 
 	"github.com/crvideomgr/crvideomgr/core"
 	"github.com/crvideomgr/crvideomgr/protocol"
+	"github.com/google/uuid"
 )
 
 func main() {}
@@ -94,6 +95,120 @@ func mgr(fn string) *core.Mgr {
 	return nil
 }
 
+// Refusals: the CRVIDEOSDK_NOT_INIT failures of calls made while no instance
+// exists. They need a thread to run on without an instance: in thread mode a
+// goroutine started when the first is queued, locked to its OS thread (which
+// ends with it), that exits once the queue is empty; in poll mode
+// crvideo_poll runs them. Instances' dispatch runs them too, first: they were
+// queued earlier. maxRefusals bounds the queue of an application that calls
+// in a loop, faster than its callbacks, or never polls.
+const maxRefusals = 1 << 16
+
+var refusals struct {
+	mu      sync.Mutex
+	q       []func(core.Callback)
+	running bool // a refusal goroutine is alive
+}
+
+// newID returns the ID an ID-returning function returns when refused.
+func newID() string { return uuid.NewString() }
+
+// refuse queues ev, a CRVIDEOSDK_NOT_INIT failure, for its callback.
+func refuse(ev func(core.Callback)) {
+	refusals.mu.Lock()
+	if len(refusals.q) >= maxRefusals {
+		refusals.mu.Unlock()
+		logger().Warn("too many CRVIDEOSDK_NOT_INIT failures pending: one dropped", "max", maxRefusals)
+		return
+	}
+	refusals.q = append(refusals.q, ev)
+	start := startRefusalsLocked()
+	refusals.mu.Unlock()
+	if start {
+		go runRefusals()
+	}
+	if pollMode.Load() {
+		pollFdSignal()
+	}
+}
+
+// startRefusalsLocked reports whether a refusal goroutine is to be started
+// (and marks it running): thread mode, refusals pending, none alive.
+// refusals.mu must be held.
+func startRefusalsLocked() bool {
+	if refusals.running || len(refusals.q) == 0 || pollMode.Load() {
+		return false
+	}
+	refusals.running = true
+	return true
+}
+
+func pendingRefusals() int {
+	refusals.mu.Lock()
+	defer refusals.mu.Unlock()
+	return len(refusals.q)
+}
+
+// runRefusal runs the next refusal, if any; runMu must be held.
+func runRefusal() (ran bool) {
+	refusals.mu.Lock()
+	if len(refusals.q) == 0 {
+		refusals.mu.Unlock()
+		return false
+	}
+	ev := refusals.q[0]
+	refusals.q[0] = nil
+	refusals.q = refusals.q[1:]
+	refusals.mu.Unlock()
+	defer guard("callback dispatch", func() { ran = true })
+	ev(cAdapter{})
+	return true
+}
+
+// runRefusals is the refusal goroutine of thread mode.
+func runRefusals() {
+	runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+	for {
+		ran := false
+		runMu.Lock()
+		if !pollMode.Load() { // switched: crvideo_poll runs them now
+			cbTid.Store(gettid())
+			ran = runRefusal()
+			cbTid.Store(0)
+		}
+		runMu.Unlock()
+		if ran {
+			continue
+		}
+		refusals.mu.Lock()
+		if len(refusals.q) == 0 || pollMode.Load() {
+			refusals.running = false
+			refusals.mu.Unlock()
+			return
+		}
+		refusals.mu.Unlock()
+	}
+}
+
+// pollRefusals runs up to max refusals (all pending when max <= 0) on the
+// calling thread: crvideo_poll without an instance.
+func pollRefusals(max int) int {
+	runMu.Lock()
+	cbTid.Store(gettid())
+	defer func() {
+		cbTid.Store(0)
+		runMu.Unlock()
+	}()
+	if max <= 0 {
+		max = pendingRefusals()
+	}
+	n := 0
+	for n < max && runRefusal() {
+		n++
+	}
+	return n
+}
+
 // onPending is core's OnPending: wake whoever dispatches. Never blocks.
 func (in *instance) onPending() {
 	if pollMode.Load() {
@@ -145,6 +260,7 @@ func (in *instance) run(max int) int {
 		in.mu.Lock()
 		max = in.m.Pending() + len(in.synth)
 		in.mu.Unlock()
+		max += pendingRefusals()
 	}
 	n := 0
 	for n < max {
@@ -161,11 +277,15 @@ func (in *instance) run(max int) int {
 	return n
 }
 
-// runOne runs the next engine event, or else the next library-made one, and
-// returns how many ran (0 or 1). A panic on the way is logged and counted as a
-// run event, so dispatching goes on. runMu must be held.
+// runOne runs the next refusal of a call made before this instance, or the
+// next engine event, or else the next library-made one, and returns how many
+// ran (0 or 1). A panic on the way is logged and counted as a run event, so
+// dispatching goes on. runMu must be held.
 func (in *instance) runOne() (n int) {
 	defer guard("callback dispatch", func() { n = 1 })
+	if runRefusal() {
+		return 1
+	}
 	if in.m.Poll(1) == 1 {
 		if f, _ := faultFunc.Load().(string); f == "dispatch" {
 			panic("CRVIDEOMGR_TEST_FAULT: injected fault after a callback")
@@ -381,6 +501,15 @@ func crvideo_setPollMode(on C.int) (ret C.int) {
 	defer guard("crvideo_setPollMode", func() { ret = protocol.InnerErr })
 	poll := on != 0
 	pollMode.Store(poll)
+	refusals.mu.Lock()
+	start := startRefusalsLocked()
+	refusals.mu.Unlock()
+	if start {
+		go runRefusals()
+	}
+	if poll && pendingRefusals() > 0 {
+		pollFdSignal()
+	}
 	in := current()
 	if in == nil {
 		return protocol.NoErr
@@ -412,14 +541,26 @@ func crvideo_poll(maxEvents C.int) (ret C.int) {
 	defer guard("crvideo_poll", func() { ret = -protocol.InnerErr })
 	in := current()
 	if in == nil {
-		return -protocol.NotInit
+		// Refusals run only in poll mode, never nested in a callback.
+		if !pollMode.Load() || insideCallback() {
+			return -protocol.NotInit
+		}
+		pollFdDrain()
+		n := pollRefusals(int(maxEvents))
+		if pendingRefusals() > 0 {
+			pollFdSignal()
+		}
+		if n == 0 {
+			return -protocol.NotInit
+		}
+		return C.int(n)
 	}
 	if !pollMode.Load() || insideCallback() {
 		return 0
 	}
 	pollFdDrain()
 	n := in.run(int(maxEvents))
-	if in.m.Pending() > 0 {
+	if in.m.Pending() > 0 || pendingRefusals() > 0 {
 		pollFdSignal()
 	}
 	return C.int(n)

@@ -46,6 +46,9 @@ func TestDescriptionMatchesCore(t *testing.T) {
 		if f.Fail != "" && f.ReturnsID != "" {
 			t.Errorf("function %s: an ID function reports an internal error as NULL, not through Fail", f.Name)
 		}
+		if (f.Refuse != "") != (f.ReturnsID != "") {
+			t.Errorf("function %s: an ID function, and only one, reports CRVIDEOSDK_NOT_INIT through Refuse", f.Name)
+		}
 	}
 }
 
@@ -62,19 +65,22 @@ func checkParams(t *testing.T, name string, ft reflect.Type, skip int, ps []Para
 	}
 }
 
-// TestFailCallsNameExistingCallbacks checks every Fail against the callbacks.
+// TestFailCallsNameExistingCallbacks checks every Fail and Refuse against the
+// callbacks.
 func TestFailCallsNameExistingCallbacks(t *testing.T) {
 	for _, f := range funcs {
-		if f.Fail == "" {
-			continue
-		}
-		call := failCall(f)
-		if !strings.Contains(call, "protocol.InnerErr") {
-			t.Errorf("%s: %q passes no error code", f.Name, call)
-		}
-		method := call[:strings.IndexByte(call, '(')]
-		if _, ok := reflect.TypeOf((*core.Callback)(nil)).Elem().MethodByName(method); !ok {
-			t.Errorf("%s: Fail names %s, not a callback", f.Name, method)
+		for _, c := range []string{f.Fail, f.Refuse} {
+			if c == "" {
+				continue
+			}
+			call := failCall(f, c, "protocol.NotInit")
+			if !strings.Contains(call, "protocol.NotInit") {
+				t.Errorf("%s: %q passes no error code", f.Name, call)
+			}
+			method := call[:strings.IndexByte(call, '(')]
+			if _, ok := reflect.TypeOf((*core.Callback)(nil)).Elem().MethodByName(method); !ok {
+				t.Errorf("%s: %q names %s, not a callback", f.Name, c, method)
+			}
 		}
 	}
 }

@@ -144,6 +144,84 @@ static void check_trusted_ca(void)
     ASSERT_EQ(crvideo_setTrustedCA(write_tmp("ca.pem", test_ca_pem)), CRVIDEOSDK_NOERR);
 }
 
+static int readable(int fd, int ms)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    return poll(&p, 1, ms) == 1 && (p.revents & POLLIN);
+}
+
+/* check_not_init makes every call without an instance and checks the
+ * CRVIDEOSDK_NOT_INIT failures (poll: in poll mode). */
+static void check_not_init(int poll_mode)
+{
+    unsigned long me = (unsigned long)pthread_self();
+    ev_reset();
+    if (poll_mode)
+        while (readable(crvideo_pollFd(), 0)) /* clear a stale signal */
+            crvideo_poll(0);
+    int base = ev_total(); /* a count that ev_reset does not reset */
+    crvideomgr_login("a", "b", "c", "d", "", "ni-login");
+    crvideomgr_logout(); /* nothing */
+    crvideomgr_setDNDStatus(1, "ni-dnd");
+    crvideomgr_getUserStatus("ni-gus");
+    crvideomgr_startUserStatusNotify("ni-start");
+    crvideomgr_stopUserStatusNotify("ni-stop");
+    crvideomgr_createMeeting("m", 0, "ni-cm");
+    crvideomgr_destroyMeeting(1, "ni-dm");
+    crvideomgr_getMeetings("ni-gm");
+    char *call = crvideomgr_call("x", "", "", "ni-call");
+    crvideomgr_acceptCall("c1", "", "", "ni-acc");
+    crvideomgr_rejectCall("c2", "", "ni-rej");
+    crvideomgr_hungupCall("c3", "", "ni-hup");
+    char *mp = crvideomgr_callMoreParty("x", "", "", "ni-mp");
+    crvideomgr_cancelCallMoreParty("i1", "", "ni-cmp");
+    char *cmd = crvideomgr_sendCmd("x", "aGk=");
+    char *buf = crvideomgr_sendBuffer("x", "aGk=");
+    char *file = crvideomgr_sendFile("x", "/etc/hostname");
+    crvideomgr_cancelSend("t1");
+    ASSERT(call && *call && mp && *mp && cmd && *cmd && buf && *buf && file && *file);
+    if (poll_mode) {
+        ASSERT_EQ(ev_total() - base, 0); /* nothing runs unless polled */
+        ASSERT(readable(crvideo_pollFd(), T));
+    }
+    ev_t *e = ev_expect("loginFail", "ni-login", T);
+    ASSERT_EQ(e->i[0], CRVIDEOSDK_NOT_INIT);
+    if (poll_mode)
+        ASSERT(e->thread == me);
+    else
+        ASSERT(e->thread != me);
+#define NI(cbname, cookie) ASSERT_EQ(ev_expect(cbname, cookie, T)->i[0], CRVIDEOSDK_NOT_INIT)
+    NI("setDNDStatusFail", "ni-dnd");
+    NI("getUserStatusFail", "ni-gus");
+    NI("startUserStatusNotifyRslt", "ni-start");
+    NI("stopUserStatusNotifyRslt", "ni-stop");
+    NI("createMeetingFail", "ni-cm");
+    NI("destroyMeetingRslt", "ni-dm");
+    NI("getMeetingsFail", "ni-gm");
+    NI("callFail", call);
+    NI("acceptCallFail", "c1");
+    NI("rejectCallFail", "c2");
+    NI("hungupCallFail", "c3");
+    NI("callMorePartyRslt", mp);
+    NI("cancelCallMorePartyRslt", "i1");
+    NI("sendCmdRlst", cmd);
+    NI("sendBufferRlst", buf);
+    e = ev_expect("sendFileRlst", file, T);
+    ASSERT_EQ(e->i[0], CRVIDEOSDK_NOT_INIT);
+    ASSERT_STR_EQ(e->s[1], "/etc/hostname");
+    NI("cancelSendRlst", "t1");
+#undef NI
+    ASSERT_EQ(ev_total() - base, 18); /* one each, logout none */
+    ev_none("loginFail", 100);
+    if (poll_mode)
+        ASSERT_EQ(crvideo_poll(0), -CRVIDEOSDK_NOT_INIT); /* none left */
+    crvideo_free(call);
+    crvideo_free(mp);
+    crvideo_free(cmd);
+    crvideo_free(buf);
+    crvideo_free(file);
+}
+
 static void role_api(void)
 {
     /* Version and codes. */
@@ -189,21 +267,22 @@ static void role_api(void)
     h_register();
     check_trusted_ca(); /* leaves the test CA trusted: plain ws:// logins below are unaffected */
 
-    /* CRVIDEOSDK_NOT_INIT: nothing happens, IDs are NULL, poll says -11. */
+    /* CRVIDEOSDK_NOT_INIT before init: every function but logout fails with 11 through
+     * its callback, on a library thread, never inside the call; ID functions return an
+     * ID, the one their callback names. */
     ASSERT_EQ(crvideo_poll(0), -CRVIDEOSDK_NOT_INIT);
-    ASSERT(crvideomgr_call("x", "", "", "") == NULL);
-    ASSERT(crvideomgr_callMoreParty("x", "", "", "") == NULL);
-    ASSERT(crvideomgr_sendCmd("x", "aGk=") == NULL);
-    ASSERT(crvideomgr_sendBuffer("x", "aGk=") == NULL);
-    ASSERT(crvideomgr_sendFile("x", "/etc/hostname") == NULL);
-    crvideomgr_login("a", "b", "c", "d", "", "");
-    crvideomgr_getUserStatus("");
-    crvideomgr_logout();
+    check_not_init(0);
     crvideo_uninit();
     ASSERT_GE(crvideo_pollFd(), 0);
     ASSERT_EQ(crvideo_pollFd(), crvideo_pollFd());
-    ev_none("loginFail", 300);
-    ASSERT_EQ(ev_total(), 0);
+    /* ... and in poll mode: only inside crvideo_poll, the fd says when. */
+    ASSERT_EQ(crvideo_setPollMode(1), CRVIDEOSDK_NOERR);
+    h_set_poll(1);
+    check_not_init(1);
+    h_set_poll(0);
+    ASSERT_EQ(crvideo_setPollMode(0), CRVIDEOSDK_NOERR);
+    ASSERT_EQ(crvideo_poll(0), -CRVIDEOSDK_NOT_INIT);
+    ev_reset();
 
     /* init arguments and order. */
     ASSERT_EQ(crvideo_init(NULL), CRVIDEOSDK_PARAM_ERR);
@@ -1056,18 +1135,42 @@ static void role_misuse(void)
     crvideomgr_createMeeting(NULL, 0, NULL);
     crvideomgr_destroyMeeting(0, NULL);
     crvideomgr_getMeetings(NULL);
-    ASSERT(crvideomgr_call(NULL, NULL, NULL, NULL) == NULL);
+    {
+        char *id = crvideomgr_call(NULL, NULL, NULL, NULL); /* an ID, and a NOT_INIT failure */
+        ASSERT(id != NULL);
+        crvideo_free(id);
+    }
     crvideomgr_acceptCall(NULL, NULL, NULL, NULL);
     crvideomgr_rejectCall(NULL, NULL, NULL);
     crvideomgr_hungupCall(NULL, NULL, NULL);
-    ASSERT(crvideomgr_callMoreParty(NULL, NULL, NULL, NULL) == NULL);
+    {
+        char *id = crvideomgr_callMoreParty(NULL, NULL, NULL, NULL); /* an ID, and a NOT_INIT failure */
+        ASSERT(id != NULL);
+        crvideo_free(id);
+    }
     crvideomgr_cancelCallMoreParty(NULL, NULL, NULL);
-    ASSERT(crvideomgr_sendCmd(NULL, NULL) == NULL);
-    ASSERT(crvideomgr_sendBuffer(NULL, NULL) == NULL);
-    ASSERT(crvideomgr_sendFile(NULL, NULL) == NULL);
+    {
+        char *id = crvideomgr_sendCmd(NULL, NULL); /* an ID, and a NOT_INIT failure */
+        ASSERT(id != NULL);
+        crvideo_free(id);
+    }
+    {
+        char *id = crvideomgr_sendBuffer(NULL, NULL); /* an ID, and a NOT_INIT failure */
+        ASSERT(id != NULL);
+        crvideo_free(id);
+    }
+    {
+        char *id = crvideomgr_sendFile(NULL, NULL); /* an ID, and a NOT_INIT failure */
+        ASSERT(id != NULL);
+        crvideo_free(id);
+    }
     crvideomgr_cancelSend(NULL);
     crvideo_free(NULL);
     crvideo_uninit();
+    /* Their CRVIDEOSDK_NOT_INIT failures, in call order: cancelSendRlst is the last. */
+    ASSERT_EQ(ev_expect("cancelSendRlst", "", T)->i[0], CRVIDEOSDK_NOT_INIT);
+    ASSERT_EQ(ev_count("loginFail"), 1);
+    ev_reset();
     ASSERT_EQ(crvideo_poll(INT_MIN), -CRVIDEOSDK_NOT_INIT);
 
     h_init();
@@ -1130,7 +1233,9 @@ static void role_misuse(void)
     crvideo_uninit();
     crvideo_uninit();
 
-    /* Races: four threads hammer the API while the main thread inits and uninits. */
+    /* Races: four threads hammer the API while the main thread inits and uninits. Their
+     * callbacks (CRVIDEOSDK_NOT_INIT failures by the ten thousand) are not recorded. */
+    ASSERT_EQ(crvideo_setCallbacks(NULL, 0, NULL), CRVIDEOSDK_NOERR);
     pthread_t th[4];
     for (int k = 0; k < 4; k++)
         ASSERT_EQ(pthread_create(&th[k], NULL, stress, NULL), 0);
@@ -1155,6 +1260,11 @@ static void role_misuse(void)
     for (int k = 0; k < 4; k++)
         pthread_join(th[k], NULL);
     crvideo_setPollMode(0);
+    /* The refusals still queued run before this one, the last. */
+    h_register();
+    crvideomgr_getUserStatus("drained");
+    ASSERT_EQ(ev_expect("getUserStatusFail", "drained", T)->i[0], CRVIDEOSDK_NOT_INIT);
+    ev_reset();
     /* Still fully usable. */
     h_init();
     h_login(h_uid("m"));
