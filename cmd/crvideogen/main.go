@@ -423,7 +423,7 @@ func genCpp() string {
 
 	b.WriteString("/**\n * CloudroomVideoMgr is the seed's singleton component: one method per crvideomgr_\n" +
 		" * function of crvideomgr.h, same parameters in the same order, taking and returning\n" +
-		" * std::string. IDs come back as std::string (empty when the SDK is not initialised).\n */\n" +
+		" * std::string. IDs come back as std::string (empty only on an internal error).\n */\n" +
 		"class CloudroomVideoMgr {\npublic:\n" +
 		"    /** instance returns the process-wide object. */\n" +
 		"    static CloudroomVideoMgr *instance() { static CloudroomVideoMgr mgr; return &mgr; }\n\n" +
