@@ -94,7 +94,7 @@ func TestWsURL(t *testing.T) {
 type fakeServer struct {
 	*httptest.Server
 	frames chan [2][]byte     // {type byte, data}
-	acks   chan *protocol.Msg // xferAcks the client sent (dropped when full)
+	acks   chan *protocol.Msg // xferAcks, cmdAcks and xferFails the client sent (dropped when full)
 	mu     sync.Mutex
 	conns  []*websocket.Conn
 	// onLogin, when set, adjusts the login reply (limits, resume token).
@@ -154,7 +154,7 @@ func newFakeServer(t testing.TB) *fakeServer {
 				continue
 			}
 			m, err := protocol.Decode(b)
-			if err == nil && m.Op == protocol.OpXferAck {
+			if err == nil && (m.Op == protocol.OpXferAck || m.Op == protocol.OpCmdAck || m.Op == protocol.OpXferFail) {
 				select {
 				case fs.acks <- m:
 				default:

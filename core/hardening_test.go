@@ -180,3 +180,63 @@ func TestCloseIsPromptMidLogin(t *testing.T) {
 		t.Fatalf("Close took %v while waiting for the login reply", took)
 	}
 }
+
+// blockingCmdCB blocks in NotifyCmdData until released.
+type blockingCmdCB struct {
+	countingCB
+	entered chan string
+	release chan struct{}
+}
+
+func (c *blockingCmdCB) NotifyCmdData(from, data string) {
+	c.entered <- data
+	<-c.release
+}
+
+// The library acknowledges a sendCmd (cmdAck, the sender's SendCmdRlst(0))
+// once the application has the data — NotifyCmdData has returned — not when
+// it queues the callback: it used to ack at once, so a busy application's
+// queue grew without bound while its senders saw success.
+func TestCmdAckAfterTheCallback(t *testing.T) {
+	fs := newFakeServer(t)
+	cb := &blockingCmdCB{entered: make(chan string, 1), release: make(chan struct{})}
+	m := New(Config{Callback: cb})
+	defer m.Close()
+	released := false
+	defer func() { // before Close, which waits for a running callback
+		if !released {
+			close(cb.release)
+		}
+	}()
+	m.SetServerAddr(fs.Listener.Addr().String())
+	m.Login("acnt", "pswd", "nick", "me", "", "")
+	waitCond(t, "login", func() bool { in, _ := cb.get(); return in })
+	cmd := func(task string) []byte {
+		return append(protocol.AppendHeader(nil, protocol.Header{Type: protocol.FrameCmd, Task: task, Peer: "peer"}), "hi"...)
+	}
+	fs.frames <- [2][]byte{{1}, cmd("c1")}
+	fs.frames <- [2][]byte{{1}, cmd("c2")}
+	<-cb.entered // the application is busy in c1's callback
+	// No cmdAck for either while it is: nothing to poll for, so a bounded
+	// wait (the old code acked both within microseconds).
+	select {
+	case a := <-fs.acks:
+		t.Fatalf("%s for %s while the application had not returned from the callback", a.Op, a.Task)
+	case <-time.After(300 * time.Millisecond):
+	}
+	cb.release <- struct{}{}
+	if a := <-fs.acks; a.Op != protocol.OpCmdAck || a.Task != "c1" {
+		t.Fatalf("got %s %s, want cmdAck c1", a.Op, a.Task)
+	}
+	<-cb.entered
+	select {
+	case a := <-fs.acks:
+		t.Fatalf("%s for %s before c2's callback returned", a.Op, a.Task)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(cb.release)
+	released = true
+	if a := <-fs.acks; a.Op != protocol.OpCmdAck || a.Task != "c2" {
+		t.Fatalf("got %s %s, want cmdAck c2", a.Op, a.Task)
+	}
+}

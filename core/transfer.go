@@ -606,9 +606,22 @@ func (s *session) onBinary(h protocol.Header, payload []byte) {
 	}
 	switch h.Type {
 	case protocol.FrameCmd:
-		from, data := h.Peer, base64.StdEncoding.EncodeToString(payload)
-		m.emit(func(cb Callback) { cb.NotifyCmdData(from, data) })
-		s.send(&protocol.Msg{Op: protocol.OpCmdAck, Task: h.Task})
+		// The cmdAck (and so the sender's SendCmdRlst(0)) waits until the
+		// application has the data: NotifyCmdData has returned (or been
+		// polled). A busy application's queue of commands is then bounded
+		// by what the server lets through un-acknowledged, not by how fast
+		// senders send. It goes on the stream it came from: after a
+		// relogin the new server session has not heard of the command.
+		from, task, data := h.Peer, h.Task, base64.StdEncoding.EncodeToString(payload)
+		stream := s.stream
+		m.emit(func(cb Callback) {
+			cb.NotifyCmdData(from, data)
+			m.mu.Lock()
+			if !s.ended && s.stream == stream {
+				s.send(&protocol.Msg{Op: protocol.OpCmdAck, Task: task})
+			}
+			m.mu.Unlock()
+		})
 	}
 }
 
