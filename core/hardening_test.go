@@ -2,10 +2,14 @@ package core
 
 import (
 	"context"
+	"fmt"
 	"github.com/gorilla/websocket"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -239,4 +243,154 @@ func TestCmdAckAfterTheCallback(t *testing.T) {
 	if a := <-fs.acks; a.Op != protocol.OpCmdAck || a.Task != "c2" {
 		t.Fatalf("got %s %s, want cmdAck c2", a.Op, a.Task)
 	}
+}
+
+// xferCB records the receive-side callbacks.
+type xferCB struct {
+	countingCB
+	mu        sync.Mutex
+	cancelled []string
+	cmdRslt   []int
+}
+
+func (c *xferCB) NotifyCancelSend(id string) {
+	c.mu.Lock()
+	c.cancelled = append(c.cancelled, id)
+	c.mu.Unlock()
+}
+
+func (c *xferCB) SendCmdRlst(_ string, code int, _ string) {
+	c.mu.Lock()
+	c.cmdRslt = append(c.cmdRslt, code)
+	c.mu.Unlock()
+}
+
+func (c *xferCB) counts() (cancelled, cmdRslt int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.cancelled), len(c.cmdRslt)
+}
+
+func xferBegin(task, kind string, total int64) [2][]byte {
+	return [2][]byte{{0}, protocol.Encode(&protocol.Msg{Push: protocol.PushXferBegin, Task: task, From: "peer",
+		Kind: kind, Total: total, Name: task + ".bin"})}
+}
+
+func chunk(task string, off int64, n int) [2][]byte {
+	return [2][]byte{{1}, append(protocol.AppendHeader(nil, protocol.Header{Type: protocol.FrameChunk, Task: task, Offset: off}), make([]byte, n)...)}
+}
+
+func loginCfg(t *testing.T, fs *fakeServer, cfg Config) *Mgr {
+	t.Helper()
+	m := New(cfg)
+	t.Cleanup(m.Close)
+	m.SetServerAddr(fs.Listener.Addr().String())
+	m.Login("acnt", "pswd", "nick", "me", "", "")
+	cb := cfg.Callback.(interface{ get() (bool, int) })
+	waitCond(t, "login", func() bool { in, _ := cb.get(); return in })
+	return m
+}
+
+func countFiles(t *testing.T, dir string) int {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(es)
+}
+
+// A receiving library holds at most DefaultMaxIncoming (64) incoming
+// transfers, each a temp file and descriptor at most: a further xferBegin
+// is answered with xferFail(ServerException) and opens nothing (it used to
+// open one temp file per xferBegin, without limit).
+func TestIncomingTransfersBounded(t *testing.T) {
+	fs := newFakeServer(t)
+	dir := t.TempDir()
+	loginCfg(t, fs, Config{Callback: &xferCB{}, TempDir: dir})
+	for k := range DefaultMaxIncoming + 6 {
+		fs.frames <- xferBegin(fmt.Sprintf("t%03d", k), protocol.KindFile, 100)
+	}
+	refused := 0
+	for refused < 6 {
+		select {
+		case a := <-fs.acks:
+			if a.Op != protocol.OpXferFail || a.Code != protocol.ServerException {
+				t.Fatalf("got %s code %d for %s, want xferFail(%d)", a.Op, a.Code, a.Task, protocol.ServerException)
+			}
+			refused++
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d of 6 transfers over the limit refused", refused)
+		}
+	}
+	waitCond(t, "64 temp files", func() bool { return countFiles(t, dir) == DefaultMaxIncoming })
+}
+
+// An incoming transfer that makes no progress for the stall timeout is
+// discarded: xferFail(SendFail) to the server, NotifyCancelSend, temp file
+// removed (stalled transfers used to be kept, file and all, for ever).
+func TestStalledIncomingTransferDiscarded(t *testing.T) {
+	fs := newFakeServer(t)
+	dir := t.TempDir()
+	cb := &xferCB{}
+	loginCfg(t, fs, Config{Callback: cb, TempDir: dir, StallTimeout: 300 * time.Millisecond})
+	fs.frames <- xferBegin("slow", protocol.KindFile, 100)
+	fs.frames <- chunk("slow", 0, 10)
+	waitCond(t, "temp file", func() bool { return countFiles(t, dir) == 1 })
+	select {
+	case a := <-fs.acks:
+		if a.Op != protocol.OpXferFail || a.Code != protocol.SendFail || a.Task != "slow" {
+			t.Fatalf("got %s code %d for %s, want xferFail(%d) for slow", a.Op, a.Code, a.Task, protocol.SendFail)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a stalled transfer was never given up")
+	}
+	waitCond(t, "NotifyCancelSend", func() bool { n, _ := cb.counts(); return n == 1 })
+	if n := countFiles(t, dir); n != 0 {
+		t.Fatalf("%d temp files left after NotifyCancelSend", n)
+	}
+}
+
+// A declared total is the sender's word: an incoming buffer announced at
+// 100 MiB of which 1 KiB arrives costs about that, not the 85 MiB of
+// base64 the library used to allocate at its first chunk.
+func TestLyingTotalDoesNotAllocate(t *testing.T) {
+	fs := newFakeServer(t)
+	loginCfg(t, fs, Config{Callback: &xferCB{}})
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	fs.frames <- xferBegin("big", protocol.KindBuffer, 100<<20)
+	fs.frames <- chunk("big", 0, 1024)
+	for a := range fs.acks { // the chunk is stored: acknowledged (window/4)
+		if a.Op == protocol.OpXferAck && a.Task == "big" && a.N == 1024 {
+			break
+		}
+	}
+	runtime.ReadMemStats(&after)
+	grew := after.TotalAlloc - before.TotalAlloc
+	t.Logf("allocated %d KiB for a 100 MiB buffer of which 1 KiB arrived", grew>>10)
+	if grew > 16<<20 {
+		t.Fatalf("allocated %d MiB for 1 KiB received", grew>>20)
+	}
+}
+
+// The temp file of an incoming file is created with Mgr.mu released: a
+// slow file system does not stall the application's calls (it used to be
+// created under the lock, so every call waited for it).
+func TestTempFileCreatedOutsideLock(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	createTemp = func(dir, pattern string) (*os.File, error) {
+		close(entered)
+		<-release
+		return os.CreateTemp(dir, pattern)
+	}
+	defer func() { createTemp = os.CreateTemp }()
+	fs := newFakeServer(t)
+	cb := &xferCB{}
+	m := loginCfg(t, fs, Config{Callback: cb, TempDir: t.TempDir()})
+	fs.frames <- xferBegin("f", protocol.KindFile, 10)
+	<-entered
+	defer close(release)
+	m.SendCmd("", "aGk=") // needs only Mgr.mu: fails at once (target invalid)
+	waitCond(t, "SendCmdRlst while a temp file is being created", func() bool { _, n := cb.counts(); return n == 1 })
 }

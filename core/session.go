@@ -108,7 +108,7 @@ func (s *session) request(req *protocol.Msg, fn replyFunc) {
 	id := s.register(req, fn)
 	s.m.mu.Lock()
 	stream := s.stream
-	s.m.mu.Unlock()
+	s.m.unlock()
 	if err := stream.Send(protocol.Frame{Head: protocol.Encode(req)}, false); err != nil {
 		s.failRequest(id, protocol.ConnectionLost)
 	}
@@ -190,7 +190,7 @@ func (s *session) run() {
 	ws, code := dialAny(s.ctx, s.addr, s.tls, m.cfg.NetDial)
 	m.mu.Lock()
 	if s.ended {
-		m.mu.Unlock()
+		m.unlock()
 		if ws != nil {
 			_ = ws.Close()
 		}
@@ -198,18 +198,18 @@ func (s *session) run() {
 	}
 	if code != 0 {
 		s.loginFailed(code)
-		m.mu.Unlock()
+		m.unlock()
 		return
 	}
 	c := s.newConn(ws, defaultPingTimeout)
 	s.c = c
-	m.mu.Unlock()
+	m.unlock()
 	c.start(&m.wg)
 	req := *s.loginReq
 	r, err := c.handshake(s.ctx, &req)
 	m.mu.Lock()
 	if s.ended {
-		m.mu.Unlock()
+		m.unlock()
 		c.close()
 		return
 	}
@@ -222,7 +222,7 @@ func (s *session) run() {
 			}
 		}
 		s.loginFailed(code)
-		m.mu.Unlock()
+		m.unlock()
 		c.close()
 		return
 	}
@@ -231,7 +231,7 @@ func (s *session) run() {
 	m.state = stateLoggedIn
 	usrID, cookie := r.UsrID, s.loginCookie
 	m.emit(func(cb Callback) { cb.LoginSuccess(usrID, cookie) })
-	m.mu.Unlock()
+	m.unlock()
 	c.handshakeDone()
 	s.recheck(c)
 }
@@ -298,7 +298,7 @@ func (s *session) end(sendCode int) {
 func (s *session) hangUp(logout bool) {
 	s.m.mu.Lock()
 	c, loggedIn := s.c, s.usrID != ""
-	s.m.mu.Unlock()
+	s.m.unlock()
 	if c != nil && logout && loggedIn {
 		done := make(chan struct{})
 		s.request(&protocol.Msg{Op: protocol.OpLogout}, func(*protocol.Msg) { close(done) })
@@ -315,7 +315,7 @@ func (s *session) hangUp(logout bool) {
 	}
 	s.m.mu.Lock()
 	stream := s.stream
-	s.m.mu.Unlock()
+	s.m.unlock()
 	stream.Close()
 	s.failPending(protocol.ConnectionLost)
 }
@@ -342,7 +342,7 @@ func (s *session) onConnClosed(c *conn) {
 	m.mu.Lock()
 	c.gone = true
 	if s.ended || s.c != c || !s.loginDone {
-		m.mu.Unlock()
+		m.unlock()
 		return
 	}
 	s.connLost()
@@ -355,10 +355,10 @@ func (s *session) recheck(c *conn) {
 	m := s.m
 	m.mu.Lock()
 	if s.ended || s.c != c || !c.gone || !s.loginDone {
-		m.mu.Unlock()
+		m.unlock()
 		return
 	}
-	m.log.Debug("connection died during its handshake")
+	m.later(func() { m.log.Debug("connection died during its handshake") })
 	s.connLost()
 }
 
@@ -371,14 +371,15 @@ func (s *session) connLost() {
 	s.stream.Detach()
 	if s.token == "" || s.limits.ResumeGrace <= 0 {
 		s.lost()
-		m.mu.Unlock()
+		m.unlock()
 		s.hangUp(false)
 		return
 	}
 	deadline := time.Now().Add(time.Duration(s.limits.ResumeGrace) * time.Millisecond)
-	m.log.Info("connection lost; reconnecting", "usrID", s.usrID)
+	usrID := s.usrID
+	m.later(func() { m.log.Info("connection lost; reconnecting", "usrID", usrID) })
 	m.wg.Add(1)
-	m.mu.Unlock()
+	m.unlock()
 	go func() {
 		defer m.wg.Done()
 		s.reconnect(deadline)
@@ -397,7 +398,7 @@ func (s *session) reconnect(deadline time.Time) {
 	for {
 		m.mu.Lock()
 		ended := s.ended
-		m.mu.Unlock()
+		m.unlock()
 		if ended {
 			return
 		}
@@ -410,7 +411,7 @@ func (s *session) reconnect(deadline time.Time) {
 		if left <= 0 {
 			m.mu.Lock()
 			s.lost()
-			m.mu.Unlock()
+			m.unlock()
 			s.hangUp(false)
 			return
 		}
@@ -435,7 +436,7 @@ func (s *session) resumeOn(ctx context.Context, ws *websocket.Conn) bool {
 	m.mu.Lock()
 	pt := time.Duration(s.limits.PingTimeout) * time.Millisecond
 	token := s.token
-	m.mu.Unlock()
+	m.unlock()
 	if pt <= 0 {
 		pt = defaultPingTimeout
 	}
@@ -451,7 +452,7 @@ func (s *session) resumeOn(ctx context.Context, ws *websocket.Conn) bool {
 	m.log.Debug("resume answered", "code", r.Code)
 	m.mu.Lock()
 	if s.ended {
-		m.mu.Unlock()
+		m.unlock()
 		c.close()
 		return true
 	}
@@ -463,26 +464,27 @@ func (s *session) resumeOn(ctx context.Context, ws *websocket.Conn) bool {
 		// then reconnects.
 		if err := s.stream.Attach(c.out, uint64(r.N), uint64(r.NB)); err != nil {
 			s.lost()
-			m.mu.Unlock()
+			m.unlock()
 			c.close()
 			s.hangUp(false)
 			return true
 		}
 		s.c = c
-		m.log.Info("session resumed", "usrID", s.usrID)
-		m.mu.Unlock()
+		usrID := s.usrID
+		m.later(func() { m.log.Info("session resumed", "usrID", usrID) })
+		m.unlock()
 		c.handshakeDone()
 		s.recheck(c)
 		return true
 	case r.Code == protocol.ConnectionLost && r.Boot != "" && r.Boot != s.boot:
-		m.mu.Unlock()
+		m.unlock()
 		c.handshakeDone()
 		s.relogin(ctx, c)
 		return true
 	default:
 		// The server forgot the session (grace ran out): it is over.
 		s.lost()
-		m.mu.Unlock()
+		m.unlock()
 		c.close()
 		s.hangUp(false)
 		return true
@@ -503,13 +505,13 @@ func (s *session) relogin(ctx context.Context, c *conn) {
 	r, err := c.handshake(ctx, &req)
 	m.mu.Lock()
 	if s.ended {
-		m.mu.Unlock()
+		m.unlock()
 		c.close()
 		return
 	}
 	if err != nil || r.Code != 0 || r.UsrID == "" {
 		s.lost()
-		m.mu.Unlock()
+		m.unlock()
 		c.close()
 		s.hangUp(false)
 		return
@@ -544,8 +546,9 @@ func (s *session) relogin(ctx context.Context, c *conn) {
 	}
 	clear(s.calls)
 	evs = append(evs, s.endTransfers(protocol.SendFail)...)
-	m.log.Info("logged in again after a server restart", "usrID", s.usrID)
-	m.mu.Unlock()
+	usrID := s.usrID
+	m.later(func() { m.log.Info("logged in again after a server restart", "usrID", usrID) })
+	m.unlock()
 	c.handshakeDone()
 	// If c died before it was attached, reconnect now: the restoring
 	// requests are replayed on the next connection.
@@ -558,7 +561,7 @@ func (s *session) relogin(ctx context.Context, c *conn) {
 	for _, ev := range evs {
 		m.emit(ev)
 	}
-	m.mu.Unlock()
+	m.unlock()
 	failAll(oldPending, protocol.ConnectionLost)
 }
 
@@ -566,7 +569,7 @@ func (s *session) relogin(ctx context.Context, c *conn) {
 func (s *session) onTick(c *conn) {
 	s.m.mu.Lock()
 	recv, attached := s.recv, s.c == c
-	s.m.mu.Unlock()
+	s.m.unlock()
 	// Until a handshake has attached c, the counts may belong to another
 	// server session (a relogin after a restart has yet to reset them).
 	if !attached {
@@ -585,7 +588,7 @@ func (s *session) onFrame(c *conn, mt int, buf *protocol.Buf) {
 	m.mu.Lock()
 	current := s.c == c
 	recv, stream := s.recv, s.stream
-	m.mu.Unlock()
+	m.unlock()
 	if !current {
 		return
 	}
@@ -630,7 +633,7 @@ func (s *session) onPush(p *protocol.Msg) {
 	if p.Push == protocol.PushLineOff {
 		m.mu.Lock()
 		if s.ended {
-			m.mu.Unlock()
+			m.unlock()
 			return
 		}
 		if m.sess == s {
@@ -640,12 +643,16 @@ func (s *session) onPush(p *protocol.Msg) {
 		code := p.Code
 		m.emit(func(cb Callback) { cb.LineOff(code) })
 		s.end(protocol.SendFail)
-		m.mu.Unlock()
+		m.unlock()
 		go s.hangUp(false)
 		return
 	}
+	if p.Push == protocol.PushXferBegin {
+		s.onXferBegin(p) // creates the temp file with mu released
+		return
+	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	if s.ended {
 		return
 	}
@@ -676,15 +683,14 @@ func (s *session) onPush(p *protocol.Msg) {
 		s.onSendRslt(p.Task, p.Code)
 	case protocol.PushXferAck:
 		s.onXferAck(p.Task, p.N)
-	case protocol.PushXferBegin:
-		s.onXferBegin(p)
 	case protocol.PushXferDone:
 		s.onXferDone(p.Task)
 	case protocol.PushXferCancel:
 		s.onXferCancel(p.Task)
 	case protocol.PushLineOff:
 	default:
-		m.log.Debug("unknown push", "push", p.Push)
+		push := p.Push
+		m.later(func() { m.log.Debug("unknown push", "push", push) })
 	}
 }
 
