@@ -74,12 +74,12 @@ type Mgr struct {
 
 	maxIncoming int
 
-	mu     sync.Mutex // guards everything below and every session's state
+	mu sync.Mutex // guards everything below and every session's state
 	// junk and after are what mu's holders leave for after it: temp files
 	// to close and remove, log lines. unlock runs them; no file I/O or
 	// logging happens under mu.
-	junk  []*junk
-	after []func()
+	junk   []*junk
+	after  []func()
 	closed bool
 	addr   string
 	tls    *tls.Config // for wss://; nil: system roots
@@ -109,8 +109,8 @@ func New(cfg Config) *Mgr {
 		log:         log,
 		maxIncoming: maxIn,
 		tempDir:     dir,
-		tls:     cfg.TLSConfig,
-		d:       newDispatcher(cfg.Callback, cfg.ManualDispatch, cfg.OnPending),
+		tls:         cfg.TLSConfig,
+		d:           newDispatcher(cfg.Callback, cfg.ManualDispatch, cfg.OnPending),
 	}
 }
 
