@@ -10,6 +10,9 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1408,6 +1411,130 @@ static void role_cycles(void)
 #endif
 }
 
+/* ---- uninit: prompt in every state ---------------------------------------------- */
+
+/* A TCP listener that never accepts: connections to it complete in the kernel's
+ * backlog and then hear nothing, so a WebSocket dial to it waits for its timeout. */
+static int black_hole(char *addr, size_t n)
+{
+    int l = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    ASSERT(l >= 0);
+    ASSERT_EQ(bind(l, (struct sockaddr *)&sa, sizeof sa), 0);
+    ASSERT_EQ(listen(l, 64), 0);
+    ASSERT_EQ(getsockname(l, (struct sockaddr *)&sa, &len), 0);
+    snprintf(addr, n, "127.0.0.1:%d", ntohs(sa.sin_port));
+    return l;
+}
+
+/* proxy: accepts one connection on its listener and relays it to the server until
+ * cut is set; then closes it and accepts no more (the listener becomes a black hole). */
+static struct {
+    int l;
+    volatile int cut;
+    pthread_t th;
+} px;
+
+static void *proxy_run(void *arg)
+{
+    (void)arg;
+    int c = accept(px.l, NULL, NULL), s = socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT(c >= 0 && s >= 0);
+    const char *a = h_addr(), *colon = strrchr(a, ':');
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1))};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    ASSERT_EQ(connect(s, (struct sockaddr *)&sa, sizeof sa), 0);
+    char buf[65536];
+    while (!px.cut) {
+        struct pollfd p[2] = {{c, POLLIN, 0}, {s, POLLIN, 0}};
+        if (poll(p, 2, 20) <= 0)
+            continue;
+        for (int k = 0; k < 2; k++)
+            if (p[k].revents) {
+                ssize_t n = read(p[k].fd, buf, sizeof buf);
+                if (n <= 0 || write(p[1 - k].fd, buf, (size_t)n) != n)
+                    px.cut = 1;
+            }
+    }
+    close(c);
+    close(s);
+    return NULL;
+}
+
+/* timed_uninit returns how long crvideo_uninit takes, in ms. */
+static long timed_uninit(void)
+{
+    long t0 = h_now_ms();
+    crvideo_uninit();
+    return h_now_ms() - t0;
+}
+
+/* The bound is a hang guard only (the engine's dial timeout is 5 s, its handshake
+ * timeout 10 s); the figures are reported. */
+#define UNINIT_BOUND_MS 2000
+
+static void role_uninit_a(void)
+{
+    char hole[64];
+    h_register();
+    /* Mid-login: dialing a server that never answers. */
+    int l = black_hole(hole, sizeof hole);
+    h_init();
+    crvideo_setServerAddr(hole);
+    crvideomgr_login(h_acnt(), h_pswd(), "n", h_uid("a"), "", "");
+    h_sleep_ms(200);
+    long dial = timed_uninit();
+    /* Reconnecting to a dead address list: logged in through a proxy that then cuts
+     * the connection and becomes a black hole. */
+    px.l = black_hole(hole, sizeof hole);
+    px.cut = 0;
+    ASSERT_EQ(pthread_create(&px.th, NULL, proxy_run, NULL), 0);
+    h_init();
+    crvideo_setServerAddr(hole);
+    h_login(h_uid("a"));
+    px.cut = 1;
+    pthread_join(px.th, NULL);
+    h_sleep_ms(500); /* the library notices and redials (into the black hole) */
+    long reconnect = timed_uninit();
+    close(px.l);
+    close(l);
+    /* Mid-transfer: sending 6 MiB to b. */
+    crvideo_setServerAddr(h_addr());
+    h_init();
+    h_login(h_uid("a"));
+    char *b = h_wait_post("b-ready", T);
+    size_t n = 6u << 20;
+    unsigned char *raw = calloc(1, n);
+    char *enc = b64(raw, n);
+    char *id = crvideomgr_sendBuffer(b, enc);
+    ev_expect("sendProgress", id, T);
+    h_post("a-sending", "1");
+    long xfer = timed_uninit();
+    h_report("crvideo_uninit took %ld ms mid-login (dialing), %ld ms reconnecting to a dead address, "
+             "%ld ms mid-transfer (sender)", dial, reconnect, xfer);
+    ASSERT_LE(dial, UNINIT_BOUND_MS);
+    ASSERT_LE(reconnect, UNINIT_BOUND_MS);
+    ASSERT_LE(xfer, UNINIT_BOUND_MS);
+    crvideo_free(id);
+    free(enc);
+    free(raw);
+    free(b);
+    ev_reset();
+}
+
+static void role_uninit_b(void)
+{
+    h_register();
+    h_init();
+    h_post("b-ready", h_login(h_uid("b")));
+    free(h_wait_post("a-sending", T));
+    long xfer = timed_uninit();
+    h_report("crvideo_uninit took %ld ms mid-transfer (receiver)", xfer);
+    ASSERT_LE(xfer, UNINIT_BOUND_MS);
+    ev_reset();
+}
+
 /* ---- leak canary: proves the leak check can fail ----------------------------------- */
 
 static __attribute__((noinline)) void leak_ids(void)
@@ -1444,6 +1571,7 @@ const scenario_t scenarios[] = {
     {"poll", "poll mode: callbacks on the caller's thread, pollFd, maxEvents, switching, uninit in a callback", 1, {{"solo", role_poll, 0}}, 0, NULL, 0},
     {"misuse", "NULL everywhere, 16 MiB strings, wrong order, 4 threads calling while 3 race init/uninit", 1, {{"solo", role_misuse, 0}}, 0, NULL, 0},
     {"fault", "injected panics: in an export -> CRVIDEOSDK_INNER_ERR or a NULL ID; in dispatch -> logged, goes on", 1, {{"solo", role_fault, 0}}, 0, NULL, 0},
+    {"uninit", "crvideo_uninit is prompt mid-login, reconnecting to a dead address, mid-transfer (both sides)", 2, {{"a", role_uninit_a, 0}, {"b", role_uninit_b, 0}}, 0, NULL, 0},
     {"cycles", "1,000 init/login/logout/uninit cycles: goroutines, threads, RSS and fds do not grow", 1, {{"solo", role_cycles, 0}}, 600, NULL, 0},
     /* Named only (the Makefile runs them, each with a server of their own). */
     {"fuzz", "random bytes, lengths and numbers to every function from 4 threads: before init, initialised, logged in, racing init/uninit, after uninit",
