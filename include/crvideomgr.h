@@ -840,8 +840,9 @@ CRVIDEO_API void crvideomgr_cancelCallMoreParty(const char *inviteID, const char
  * arrives on the callback with this ID), also when the SDK is not initialised
  * (CRVIDEOSDK_NOT_INIT). Returns NULL only on an internal error (CRVIDEOSDK_INNER_ERR).
  *
- * Reported by: sendCmdRlst(taskID, sdkErr, "") once the receiving library has the data: 0,
- * CRVIDEOSDK_BASE64_COV_ERR, CRVIDEOSDK_SENDCMD_LARGE, CRVIDEOSDK_SENDDATA_TARGETINVALID.
+ * Reported by: sendCmdRlst(taskID, sdkErr, "") once the receiving application has had
+ * notifyCmdData (its callback returned): 0, CRVIDEOSDK_BASE64_COV_ERR,
+ * CRVIDEOSDK_SENDCMD_LARGE, CRVIDEOSDK_SENDDATA_TARGETINVALID.
  *
  * Thread-safe; may be called from any thread, also from inside a callback. String arguments
  * are copied before it returns; the result never arrives from inside this call.

@@ -218,7 +218,7 @@ var funcs = []Func{
 		ReturnsID: "the new task ID",
 		Doc: "sends a small block of data in one piece. It cannot be cancelled and reports no progress; " +
 			"the receiver gets notifyCmdData(sourceUserId, data).",
-		Results: "sendCmdRlst(taskID, sdkErr, \"\") once the receiving library has the data: 0, " +
+		Results: "sendCmdRlst(taskID, sdkErr, \"\") once the receiving application has had notifyCmdData (its callback returned): 0, " +
 			"CRVIDEOSDK_BASE64_COV_ERR, CRVIDEOSDK_SENDCMD_LARGE, CRVIDEOSDK_SENDDATA_TARGETINVALID.",
 	},
 	{
