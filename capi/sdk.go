@@ -19,12 +19,15 @@ import "C"
 import (
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/crvideomgr/crvideomgr/core"
 	"github.com/crvideomgr/crvideomgr/protocol"
+	"github.com/google/uuid"
 )
 
 func main() {}
@@ -92,6 +95,120 @@ func mgr(fn string) *core.Mgr {
 	return nil
 }
 
+// Refusals: the CRVIDEOSDK_NOT_INIT failures of calls made while no instance
+// exists. They need a thread to run on without an instance: in thread mode a
+// goroutine started when the first is queued, locked to its OS thread (which
+// ends with it), that exits once the queue is empty; in poll mode
+// crvideo_poll runs them. Instances' dispatch runs them too, first: they were
+// queued earlier. maxRefusals bounds the queue of an application that calls
+// in a loop, faster than its callbacks, or never polls.
+const maxRefusals = 1 << 16
+
+var refusals struct {
+	mu      sync.Mutex
+	q       []func(core.Callback)
+	running bool // a refusal goroutine is alive
+}
+
+// newID returns the ID an ID-returning function returns when refused.
+func newID() string { return uuid.NewString() }
+
+// refuse queues ev, a CRVIDEOSDK_NOT_INIT failure, for its callback.
+func refuse(ev func(core.Callback)) {
+	refusals.mu.Lock()
+	if len(refusals.q) >= maxRefusals {
+		refusals.mu.Unlock()
+		logger().Warn("too many CRVIDEOSDK_NOT_INIT failures pending: one dropped", "max", maxRefusals)
+		return
+	}
+	refusals.q = append(refusals.q, ev)
+	start := startRefusalsLocked()
+	refusals.mu.Unlock()
+	if start {
+		go runRefusals()
+	}
+	if pollMode.Load() {
+		pollFdSignal()
+	}
+}
+
+// startRefusalsLocked reports whether a refusal goroutine is to be started
+// (and marks it running): thread mode, refusals pending, none alive.
+// refusals.mu must be held.
+func startRefusalsLocked() bool {
+	if refusals.running || len(refusals.q) == 0 || pollMode.Load() {
+		return false
+	}
+	refusals.running = true
+	return true
+}
+
+func pendingRefusals() int {
+	refusals.mu.Lock()
+	defer refusals.mu.Unlock()
+	return len(refusals.q)
+}
+
+// runRefusal runs the next refusal, if any; runMu must be held.
+func runRefusal() (ran bool) {
+	refusals.mu.Lock()
+	if len(refusals.q) == 0 {
+		refusals.mu.Unlock()
+		return false
+	}
+	ev := refusals.q[0]
+	refusals.q[0] = nil
+	refusals.q = refusals.q[1:]
+	refusals.mu.Unlock()
+	defer guard("callback dispatch", func() { ran = true })
+	ev(cAdapter{})
+	return true
+}
+
+// runRefusals is the refusal goroutine of thread mode.
+func runRefusals() {
+	runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+	for {
+		ran := false
+		runMu.Lock()
+		if !pollMode.Load() { // switched: crvideo_poll runs them now
+			cbTid.Store(gettid())
+			ran = runRefusal()
+			cbTid.Store(0)
+		}
+		runMu.Unlock()
+		if ran {
+			continue
+		}
+		refusals.mu.Lock()
+		if len(refusals.q) == 0 || pollMode.Load() {
+			refusals.running = false
+			refusals.mu.Unlock()
+			return
+		}
+		refusals.mu.Unlock()
+	}
+}
+
+// pollRefusals runs up to max refusals (all pending when max <= 0) on the
+// calling thread: crvideo_poll without an instance.
+func pollRefusals(max int) int {
+	runMu.Lock()
+	cbTid.Store(gettid())
+	defer func() {
+		cbTid.Store(0)
+		runMu.Unlock()
+	}()
+	if max <= 0 {
+		max = pendingRefusals()
+	}
+	n := 0
+	for n < max && runRefusal() {
+		n++
+	}
+	return n
+}
+
 // onPending is core's OnPending: wake whoever dispatches. Never blocks.
 func (in *instance) onPending() {
 	if pollMode.Load() {
@@ -143,6 +260,7 @@ func (in *instance) run(max int) int {
 		in.mu.Lock()
 		max = in.m.Pending() + len(in.synth)
 		in.mu.Unlock()
+		max += pendingRefusals()
 	}
 	n := 0
 	for n < max {
@@ -159,11 +277,15 @@ func (in *instance) run(max int) int {
 	return n
 }
 
-// runOne runs the next engine event, or else the next library-made one, and
-// returns how many ran (0 or 1). A panic on the way is logged and counted as a
-// run event, so dispatching goes on. runMu must be held.
+// runOne runs the next refusal of a call made before this instance, or the
+// next engine event, or else the next library-made one, and returns how many
+// ran (0 or 1). A panic on the way is logged and counted as a run event, so
+// dispatching goes on. runMu must be held.
 func (in *instance) runOne() (n int) {
 	defer guard("callback dispatch", func() { n = 1 })
+	if runRefusal() {
+		return 1
+	}
 	if in.m.Poll(1) == 1 {
 		if f, _ := faultFunc.Load().(string); f == "dispatch" {
 			panic("CRVIDEOMGR_TEST_FAULT: injected fault after a callback")
@@ -275,10 +397,69 @@ func crvideo_uninit() {
 			<-done
 		}
 	}
-	// After the waits above the engine's goroutines and the dispatch goroutine
-	// are gone: the count lets the cycle test see goroutine leaks.
-	logger().Info("crvideo_uninit", "insideCallback", inside, "goroutines", runtime.NumGoroutine())
+	// After the waits above the engine's goroutines and the dispatch
+	// goroutine have finished their work; settle waits until they have
+	// exited too, so that the count, exact, lets the cycle test see leaks.
+	total, left, dump := 0, 0, ""
+	if !inside {
+		total, left, dump = settle()
+	}
+	logger().Info("crvideo_uninit", "insideCallback", inside, "goroutines", total, "libraryGoroutines", left)
+	if left > 0 {
+		logger().Warn("crvideo_uninit: library goroutines still running", "stacks", dump)
+	}
 	sink.close(in.logFile)
+}
+
+// settleWait bounds how long uninit waits for the goroutines of the instance
+// it ended to exit: they have done their work (wg.Done, closed channels) and
+// only their return is left, so this is microseconds unless the machine is
+// starved; a goroutine still there after it is a leak, logged with its stack.
+const settleWait = time.Second
+
+// settle waits (up to settleWait) until no goroutine started by the library
+// is left, and returns the number of goroutines, the library's among them
+// and their stacks. It counts from a stop-the-world dump of every
+// goroutine: runtime.NumGoroutine reads the runtime's free lists without a
+// lock and overcounts by up to 32 while goroutines exit on other threads —
+// which they do right when uninit returns (the cycle test once saw 26). It
+// stops waiting when a new instance exists (crvideo_init raced it): its
+// goroutines are not a leak of this one.
+func settle() (total, lib int, dump string) {
+	deadline := time.Now().Add(settleWait)
+	for {
+		total, lib, dump = countGoroutines()
+		if lib == 0 || current() != nil || time.Now().After(deadline) {
+			return total, lib, dump
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// countGoroutines returns the number of goroutines and of those started by
+// library code ("created by" the module or this package), not counting the
+// calling one, with the latter's stacks.
+func countGoroutines() (total, lib int, dump string) {
+	buf := make([]byte, 64<<10)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	var libStacks []string
+	for k, g := range strings.Split(string(buf), "\n\n") {
+		if !strings.HasPrefix(g, "goroutine ") {
+			continue
+		}
+		total++
+		if k > 0 && (strings.Contains(g, "\ncreated by github.com/crvideomgr/crvideomgr/") || strings.Contains(g, "\ncreated by main.")) {
+			libStacks = append(libStacks, g)
+		}
+	}
+	return total, len(libStacks), strings.Join(libStacks, "\n\n")
 }
 
 //export crvideo_setServerAddr
@@ -320,6 +501,15 @@ func crvideo_setPollMode(on C.int) (ret C.int) {
 	defer guard("crvideo_setPollMode", func() { ret = protocol.InnerErr })
 	poll := on != 0
 	pollMode.Store(poll)
+	refusals.mu.Lock()
+	start := startRefusalsLocked()
+	refusals.mu.Unlock()
+	if start {
+		go runRefusals()
+	}
+	if poll && pendingRefusals() > 0 {
+		pollFdSignal()
+	}
 	in := current()
 	if in == nil {
 		return protocol.NoErr
@@ -351,14 +541,26 @@ func crvideo_poll(maxEvents C.int) (ret C.int) {
 	defer guard("crvideo_poll", func() { ret = -protocol.InnerErr })
 	in := current()
 	if in == nil {
-		return -protocol.NotInit
+		// Refusals run only in poll mode, never nested in a callback.
+		if !pollMode.Load() || insideCallback() {
+			return -protocol.NotInit
+		}
+		pollFdDrain()
+		n := pollRefusals(int(maxEvents))
+		if pendingRefusals() > 0 {
+			pollFdSignal()
+		}
+		if n == 0 {
+			return -protocol.NotInit
+		}
+		return C.int(n)
 	}
 	if !pollMode.Load() || insideCallback() {
 		return 0
 	}
 	pollFdDrain()
 	n := in.run(int(maxEvents))
-	if in.m.Pending() > 0 {
+	if in.m.Pending() > 0 || pendingRefusals() > 0 {
 		pollFdSignal()
 	}
 	return C.int(n)

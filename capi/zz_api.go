@@ -23,6 +23,7 @@ func crvideomgr_login(authAcnt *C.char, authPswd *C.char, nickName *C.char, priv
 	defer guard("login", func() { deliverFailure(func(cb core.Callback) { cb.LoginFail(protocol.InnerErr, a5) }) })
 	m := mgr("login")
 	if m == nil {
+		refuse(func(cb core.Callback) { cb.LoginFail(protocol.NotInit, a5) })
 		return
 	}
 	m.Login(a0, a1, a2, a3, a4, a5)
@@ -45,6 +46,7 @@ func crvideomgr_setDNDStatus(DNDStatus C.int, cookie *C.char) {
 	defer guard("setDNDStatus", func() { deliverFailure(func(cb core.Callback) { cb.SetDNDStatusFail(protocol.InnerErr, a1) }) })
 	m := mgr("setDNDStatus")
 	if m == nil {
+		refuse(func(cb core.Callback) { cb.SetDNDStatusFail(protocol.NotInit, a1) })
 		return
 	}
 	m.SetDNDStatus(a0, a1)
@@ -56,6 +58,7 @@ func crvideomgr_getUserStatus(cookie *C.char) {
 	defer guard("getUserStatus", func() { deliverFailure(func(cb core.Callback) { cb.GetUserStatusFail(protocol.InnerErr, a0) }) })
 	m := mgr("getUserStatus")
 	if m == nil {
+		refuse(func(cb core.Callback) { cb.GetUserStatusFail(protocol.NotInit, a0) })
 		return
 	}
 	m.GetUserStatus(a0)
@@ -67,6 +70,7 @@ func crvideomgr_startUserStatusNotify(cookie *C.char) {
 	defer guard("startUserStatusNotify", func() { deliverFailure(func(cb core.Callback) { cb.StartUserStatusNotifyRslt(protocol.InnerErr, a0) }) })
 	m := mgr("startUserStatusNotify")
 	if m == nil {
+		refuse(func(cb core.Callback) { cb.StartUserStatusNotifyRslt(protocol.NotInit, a0) })
 		return
 	}
 	m.StartUserStatusNotify(a0)
@@ -78,6 +82,7 @@ func crvideomgr_stopUserStatusNotify(cookie *C.char) {
 	defer guard("stopUserStatusNotify", func() { deliverFailure(func(cb core.Callback) { cb.StopUserStatusNotifyRslt(protocol.InnerErr, a0) }) })
 	m := mgr("stopUserStatusNotify")
 	if m == nil {
+		refuse(func(cb core.Callback) { cb.StopUserStatusNotifyRslt(protocol.NotInit, a0) })
 		return
 	}
 	m.StopUserStatusNotify(a0)
@@ -91,6 +96,7 @@ func crvideomgr_createMeeting(meetSubject *C.char, createPswd C.int, cookie *C.c
 	defer guard("createMeeting", func() { deliverFailure(func(cb core.Callback) { cb.CreateMeetingFail(protocol.InnerErr, a2) }) })
 	m := mgr("createMeeting")
 	if m == nil {
+		refuse(func(cb core.Callback) { cb.CreateMeetingFail(protocol.NotInit, a2) })
 		return
 	}
 	m.CreateMeeting(a0, a1, a2)
@@ -103,6 +109,7 @@ func crvideomgr_destroyMeeting(meetID C.int, cookie *C.char) {
 	defer guard("destroyMeeting", func() { deliverFailure(func(cb core.Callback) { cb.DestroyMeetingRslt(protocol.InnerErr, a1) }) })
 	m := mgr("destroyMeeting")
 	if m == nil {
+		refuse(func(cb core.Callback) { cb.DestroyMeetingRslt(protocol.NotInit, a1) })
 		return
 	}
 	m.DestroyMeeting(a0, a1)
@@ -114,6 +121,7 @@ func crvideomgr_getMeetings(cookie *C.char) {
 	defer guard("getMeetings", func() { deliverFailure(func(cb core.Callback) { cb.GetMeetingsFail(protocol.InnerErr, a0) }) })
 	m := mgr("getMeetings")
 	if m == nil {
+		refuse(func(cb core.Callback) { cb.GetMeetingsFail(protocol.NotInit, a0) })
 		return
 	}
 	m.GetMeetings(a0)
@@ -128,7 +136,9 @@ func crvideomgr_call(calledUserID *C.char, meetObj *C.char, usrExtDat *C.char, c
 	defer guard("call", nil)
 	m := mgr("call")
 	if m == nil {
-		return
+		id := newID()
+		refuse(func(cb core.Callback) { cb.CallFail(id, protocol.NotInit, a3) })
+		return cString(id)
 	}
 	return cString(m.Call(a0, a1, a2, a3))
 }
@@ -142,6 +152,7 @@ func crvideomgr_acceptCall(callID *C.char, meetObj *C.char, usrExtDat *C.char, c
 	defer guard("acceptCall", func() { deliverFailure(func(cb core.Callback) { cb.AcceptCallFail(a0, protocol.InnerErr, a3) }) })
 	m := mgr("acceptCall")
 	if m == nil {
+		refuse(func(cb core.Callback) { cb.AcceptCallFail(a0, protocol.NotInit, a3) })
 		return
 	}
 	m.AcceptCall(a0, a1, a2, a3)
@@ -155,6 +166,7 @@ func crvideomgr_rejectCall(callID *C.char, usrExtDat *C.char, cookie *C.char) {
 	defer guard("rejectCall", func() { deliverFailure(func(cb core.Callback) { cb.RejectCallFail(a0, protocol.InnerErr, a2) }) })
 	m := mgr("rejectCall")
 	if m == nil {
+		refuse(func(cb core.Callback) { cb.RejectCallFail(a0, protocol.NotInit, a2) })
 		return
 	}
 	m.RejectCall(a0, a1, a2)
@@ -168,6 +180,7 @@ func crvideomgr_hungupCall(callID *C.char, usrExtDat *C.char, cookie *C.char) {
 	defer guard("hungupCall", func() { deliverFailure(func(cb core.Callback) { cb.HungupCallFail(a0, protocol.InnerErr, a2) }) })
 	m := mgr("hungupCall")
 	if m == nil {
+		refuse(func(cb core.Callback) { cb.HungupCallFail(a0, protocol.NotInit, a2) })
 		return
 	}
 	m.HungupCall(a0, a1, a2)
@@ -182,7 +195,9 @@ func crvideomgr_callMoreParty(called *C.char, meetObj *C.char, usrExtDat *C.char
 	defer guard("callMoreParty", nil)
 	m := mgr("callMoreParty")
 	if m == nil {
-		return
+		id := newID()
+		refuse(func(cb core.Callback) { cb.CallMorePartyRslt(id, protocol.NotInit, a3) })
+		return cString(id)
 	}
 	return cString(m.CallMoreParty(a0, a1, a2, a3))
 }
@@ -197,6 +212,7 @@ func crvideomgr_cancelCallMoreParty(inviteID *C.char, usrExtDat *C.char, cookie 
 	})
 	m := mgr("cancelCallMoreParty")
 	if m == nil {
+		refuse(func(cb core.Callback) { cb.CancelCallMorePartyRslt(a0, protocol.NotInit, a2) })
 		return
 	}
 	m.CancelCallMoreParty(a0, a1, a2)
@@ -209,7 +225,9 @@ func crvideomgr_sendCmd(targetUserId *C.char, data *C.char) (ret *C.char) {
 	defer guard("sendCmd", nil)
 	m := mgr("sendCmd")
 	if m == nil {
-		return
+		id := newID()
+		refuse(func(cb core.Callback) { cb.SendCmdRlst(id, protocol.NotInit, "") })
+		return cString(id)
 	}
 	return cString(m.SendCmd(a0, a1))
 }
@@ -221,7 +239,9 @@ func crvideomgr_sendBuffer(targetUserId *C.char, data *C.char) (ret *C.char) {
 	defer guard("sendBuffer", nil)
 	m := mgr("sendBuffer")
 	if m == nil {
-		return
+		id := newID()
+		refuse(func(cb core.Callback) { cb.SendBufferRlst(id, protocol.NotInit, "") })
+		return cString(id)
 	}
 	return cString(m.SendBuffer(a0, a1))
 }
@@ -233,7 +253,9 @@ func crvideomgr_sendFile(targetUserId *C.char, fileName *C.char) (ret *C.char) {
 	defer guard("sendFile", nil)
 	m := mgr("sendFile")
 	if m == nil {
-		return
+		id := newID()
+		refuse(func(cb core.Callback) { cb.SendFileRlst(id, a1, protocol.NotInit, "") })
+		return cString(id)
 	}
 	return cString(m.SendFile(a0, a1))
 }
@@ -244,6 +266,7 @@ func crvideomgr_cancelSend(taskID *C.char) {
 	defer guard("cancelSend", func() { deliverFailure(func(cb core.Callback) { cb.CancelSendRlst(a0, protocol.InnerErr, "") }) })
 	m := mgr("cancelSend")
 	if m == nil {
+		refuse(func(cb core.Callback) { cb.CancelSendRlst(a0, protocol.NotInit, "") })
 		return
 	}
 	m.CancelSend(a0)

@@ -65,6 +65,9 @@ type conn struct {
 	// oversize is set when the connection ended on a message over
 	// readLimit (the session then ends rather than resume, see onConnClosed).
 	oversize atomic.Bool
+	// retime tells the writer that pingTimeout changed (the login reply
+	// announced the server's): it resets its ping ticker.
+	retime chan struct{}
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -94,11 +97,22 @@ func dialAny(ctx context.Context, addrList string, tlsConf *tls.Config,
 		if err != nil {
 			continue
 		}
-		d := websocket.Dialer{HandshakeTimeout: dialTimeout, NetDialContext: netDial,
+		// gorilla watches the context only while connecting: the
+		// upgrade's request and reply run on deadlines. att closes the
+		// connection the moment ctx ends (the session's end), so that
+		// no dial outlives it by its timeout.
+		att := &dialAttempt{}
+		nd := att.wrap(netDial)
+		d := websocket.Dialer{HandshakeTimeout: dialTimeout, NetDialContext: nd,
 			WriteBufferSize: writeBufferSize, WriteBufferPool: writeBufferPool,
-			NetDialTLSContext: tlsDialer(tlsConf, netDial)}
+			NetDialTLSContext: tlsDialer(tlsConf, nd)}
 		dctx, cancel := context.WithTimeout(ctx, dialTimeout)
+		stop := context.AfterFunc(dctx, att.abort)
 		ws, resp, err := d.DialContext(dctx, u, nil)
+		if !stop() && err == nil {
+			_ = ws.Close() // aborted as it completed
+			err = context.Canceled
+		}
 		cancel()
 		if err == nil {
 			return ws, 0
@@ -129,6 +143,40 @@ func corkDial(netDial func(ctx context.Context, network, addr string) (net.Conn,
 			return nil, err
 		}
 		return &protocol.CorkConn{Conn: nc}, nil
+	}
+}
+
+// dialAttempt is one dial of dialAny: abort closes the connection it has
+// opened, or the one it opens next.
+type dialAttempt struct {
+	mu      sync.Mutex
+	nc      net.Conn
+	aborted bool
+}
+
+func (a *dialAttempt) wrap(netDial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := netDial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if a.aborted {
+			_ = nc.Close()
+			return nil, context.Canceled
+		}
+		a.nc = nc
+		return nc, nil
+	}
+}
+
+func (a *dialAttempt) abort() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.aborted = true
+	if a.nc != nil {
+		_ = a.nc.Close()
 	}
 }
 
@@ -164,6 +212,7 @@ func newConn(ws *websocket.Conn, pingTimeout time.Duration) *conn {
 		out:     protocol.NewOutbox(0),
 		hs:      make(chan *protocol.Msg, 1),
 		proceed: make(chan struct{}, 1),
+		retime:  make(chan struct{}, 1),
 		done:    make(chan struct{}),
 	}
 	c.pingTimeout.Store(int64(pingTimeout))
@@ -200,6 +249,10 @@ func (c *conn) setLimits(l *protocol.Limits) {
 	}
 	if l.PingTimeout > 0 {
 		c.pingTimeout.Store(int64(time.Duration(l.PingTimeout) * time.Millisecond))
+		select {
+		case c.retime <- struct{}{}:
+		default:
+		}
 	}
 	limit := int64(protocol.HeaderLen + 2*protocol.MaxIDLen + l.Chunk)
 	if limit < readLimitLoggedOut {
@@ -210,8 +263,9 @@ func (c *conn) setLimits(l *protocol.Limits) {
 }
 
 // handshake sends req (login or resume) straight to the connection,
-// unnumbered, and waits for its reply.
-func (c *conn) handshake(req *protocol.Msg) (*protocol.Msg, error) {
+// unnumbered, and waits for its reply, giving up when ctx ends (the
+// session's end: logout, Close).
+func (c *conn) handshake(ctx context.Context, req *protocol.Msg) (*protocol.Msg, error) {
 	req.ID = 1
 	c.inHandshake.Store(true)
 	if err := c.out.PushCtrl(protocol.Frame{Head: protocol.Encode(req)}); err != nil {
@@ -225,6 +279,8 @@ func (c *conn) handshake(req *protocol.Msg) (*protocol.Msg, error) {
 	case <-c.done:
 		return nil, errHandshake
 	case <-t.C:
+		return nil, errHandshake
+	case <-ctx.Done():
 		return nil, errHandshake
 	}
 }
@@ -297,9 +353,10 @@ func (c *conn) noteOversize(err error) {
 }
 
 // writeLoop runs on the writer goroutine: it drains the outbox, control
-// frames first, and pings the server every third of the ping timeout.
+// frames first, and pings the server every third of the ping timeout — the
+// server's, once the login reply has announced it (setLimits).
 func (c *conn) writeLoop() {
-	ticker := time.NewTicker(time.Duration(c.pingTimeout.Load()) / 3)
+	ticker := time.NewTicker(c.pingPeriod())
 	defer ticker.Stop()
 	for {
 		f, ok := c.out.Pop()
@@ -312,6 +369,8 @@ func (c *conn) writeLoop() {
 		}
 		select {
 		case <-c.out.Ready():
+		case <-c.retime:
+			ticker.Reset(c.pingPeriod())
 		case <-ticker.C:
 			if c.onTick != nil {
 				c.onTick(c)
@@ -324,6 +383,11 @@ func (c *conn) writeLoop() {
 			return
 		}
 	}
+}
+
+// pingPeriod is how often the writer pings: a third of the ping timeout.
+func (c *conn) pingPeriod() time.Duration {
+	return max(time.Duration(c.pingTimeout.Load())/3, time.Millisecond)
 }
 
 // writeReleasing writes f and then releases it. Writer goroutine.

@@ -70,10 +70,13 @@ func TestWsURL(t *testing.T) {
 type fakeServer struct {
 	*httptest.Server
 	frames chan [2][]byte     // {type byte, data}
-	acks   chan *protocol.Msg // xferAcks the client sent (dropped when full)
+	acks   chan *protocol.Msg // xferAcks, cmdAcks and xferFails the client sent (dropped when full)
 	mu     sync.Mutex
 	conns  []*websocket.Conn
 	users  []protocol.UserStatus // the getUserStatus reply (set before login)
+	// onLogin, when set, adjusts the login reply (limits, resume token).
+	onLogin func(reply *protocol.Msg)
+	pings   atomic.Int64 // WebSocket pings received, every connection
 }
 
 func newFakeServer(t testing.TB) *fakeServer {
@@ -86,6 +89,7 @@ func newFakeServer(t testing.TB) *fakeServer {
 		}
 		fs.mu.Lock()
 		fs.conns = append(fs.conns, ws)
+		onLogin := fs.onLogin
 		fs.mu.Unlock()
 		var wmu sync.Mutex
 		write := func(mt int, b []byte) {
@@ -93,6 +97,12 @@ func newFakeServer(t testing.TB) *fakeServer {
 			defer wmu.Unlock()
 			_ = ws.WriteMessage(mt, b)
 		}
+		ws.SetPingHandler(func(data string) error {
+			fs.pings.Add(1)
+			wmu.Lock()
+			defer wmu.Unlock()
+			return ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+		})
 		done := make(chan struct{})
 		defer close(done)
 		go func() {
@@ -121,7 +131,7 @@ func newFakeServer(t testing.TB) *fakeServer {
 				continue
 			}
 			m, err := protocol.Decode(b)
-			if err == nil && m.Op == protocol.OpXferAck {
+			if err == nil && (m.Op == protocol.OpXferAck || m.Op == protocol.OpCmdAck || m.Op == protocol.OpXferFail) {
 				select {
 				case fs.acks <- m:
 				default:
@@ -135,6 +145,9 @@ func newFakeServer(t testing.TB) *fakeServer {
 			case protocol.OpLogin:
 				reply.UsrID = "me"
 				reply.Limits = &protocol.Limits{MaxBuffer: 1 << 20, MaxFile: 1 << 20, Chunk: 1024, Window: 4096, PingTimeout: 10000}
+				if onLogin != nil {
+					onLogin(reply)
+				}
 			case protocol.OpSendBegin:
 				reply.Window, reply.Chunk = 4096, 1024
 			case protocol.OpGetUserStatus:

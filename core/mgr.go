@@ -16,6 +16,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/crvideomgr/crvideomgr/protocol"
@@ -44,6 +45,15 @@ type Config struct {
 	// the load generator cmd/crvideobench uses to spread connections over
 	// source addresses). It may be called from any engine goroutine.
 	NetDial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// MaxIncoming bounds the incoming transfers (temp files and
+	// descriptors, or buffers) received at once; a further one is refused
+	// with xferFail(ServerException). 0 means DefaultMaxIncoming (64).
+	MaxIncoming int
+	// StallTimeout is how long an incoming transfer may go without a chunk
+	// (or, complete, without its xferDone) before it is discarded with
+	// NotifyCancelSend and xferFail(SendFail). 0 means the server's ping
+	// timeout plus its resume grace (40 s by default).
+	StallTimeout time.Duration
 }
 
 // Login states.
@@ -62,7 +72,14 @@ type Mgr struct {
 	tempDir string
 	wg      sync.WaitGroup // every goroutine of every session
 
-	mu     sync.Mutex // guards everything below and every session's state
+	maxIncoming int
+
+	mu sync.Mutex // guards everything below and every session's state
+	// junk and after are what mu's holders leave for after it: temp files
+	// to close and remove, log lines. unlock runs them; no file I/O or
+	// logging happens under mu.
+	junk   []*junk
+	after  []func()
 	closed bool
 	addr   string
 	tls    *tls.Config // for wss://; nil: system roots
@@ -83,12 +100,17 @@ func New(cfg Config) *Mgr {
 	if dir == "" {
 		dir = os.TempDir()
 	}
+	maxIn := cfg.MaxIncoming
+	if maxIn <= 0 {
+		maxIn = DefaultMaxIncoming
+	}
 	return &Mgr{
-		cfg:     cfg,
-		log:     log,
-		tempDir: dir,
-		tls:     cfg.TLSConfig,
-		d:       newDispatcher(cfg.Callback, cfg.ManualDispatch, cfg.OnPending),
+		cfg:         cfg,
+		log:         log,
+		maxIncoming: maxIn,
+		tempDir:     dir,
+		tls:         cfg.TLSConfig,
+		d:           newDispatcher(cfg.Callback, cfg.ManualDispatch, cfg.OnPending),
 	}
 }
 
@@ -140,11 +162,62 @@ func (m *Mgr) Close() {
 	if s != nil {
 		s.end(protocol.SendFail)
 	}
-	m.mu.Unlock()
+	m.unlock()
 	if s != nil {
 		s.hangUp(true)
 	}
 	m.wg.Wait()
+}
+
+// junk is a file left by a discarded or delivered transfer: closed and, when
+// path is set, removed once, by whichever comes first of Mgr.unlock and the
+// event that reports it. A nil *junk does nothing.
+type junk struct {
+	once sync.Once
+	f    *os.File
+	path string
+}
+
+func (j *junk) do() {
+	if j == nil {
+		return
+	}
+	j.once.Do(func() {
+		if j.f != nil {
+			_ = j.f.Close()
+		}
+		if j.path != "" {
+			_ = os.Remove(j.path)
+		}
+	})
+}
+
+// trash records a file to close (and remove, with a path) after mu is
+// released; nil when there is nothing. mu must be held.
+func (m *Mgr) trash(f *os.File, path string) *junk {
+	if f == nil && path == "" {
+		return nil
+	}
+	j := &junk{f: f, path: path}
+	m.junk = append(m.junk, j)
+	return j
+}
+
+// later runs fn (a log line) once mu is released. mu must be held.
+func (m *Mgr) later(fn func()) { m.after = append(m.after, fn) }
+
+// unlock releases mu, then closes and removes the files and writes the log
+// lines its holder left.
+func (m *Mgr) unlock() {
+	junk, after := m.junk, m.after
+	m.junk, m.after = nil, nil
+	m.mu.Unlock()
+	for _, j := range junk {
+		j.do()
+	}
+	for _, fn := range after {
+		fn()
+	}
 }
 
 // emit queues ev for the callback. mu should be held so that events keep the
@@ -174,17 +247,16 @@ func (m *Mgr) Login(authAcnt, authPswd, nickName, privAcnt, privAuthCode, cookie
 		fail(protocol.NoServerInfo)
 		return
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	req := &protocol.Msg{Op: protocol.OpLogin, Ver: protocol.Version, Acnt: authAcnt, Pswd: authPswd,
 		Nick: nickName, Priv: privAcnt, Auth: privAuthCode}
-	s := newSession(m, cookie, m.addr, req, cancel)
+	s := newSession(m, cookie, m.addr, req)
 	s.tls = m.tls
 	m.sess = s
 	m.state = stateLoggingIn
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
-		s.run(ctx)
+		s.run()
 	}()
 }
 
@@ -201,7 +273,7 @@ func (m *Mgr) Logout() {
 	m.sess = nil
 	m.state = stateIdle
 	s.end(protocol.SendFail)
-	m.mu.Unlock()
+	m.unlock()
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()

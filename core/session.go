@@ -21,10 +21,13 @@ import (
 type session struct {
 	m           *Mgr
 	loginCookie string
-	loginReq    *protocol.Msg      // the credentials, to log in again after a server restart
-	addr        string             // server address list at Login
-	tls         *tls.Config        // TLS settings at Login
-	cancel      context.CancelFunc // aborts dialing
+	loginReq    *protocol.Msg // the credentials, to log in again after a server restart
+	addr        string        // server address list at Login
+	tls         *tls.Config   // TLS settings at Login
+	// ctx is the session's life: cancelled by end (logout, Close, kick),
+	// it aborts dialing, handshakes and the reconnect loop's waits.
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	c         *conn // current connection; nil while reconnecting
 	loginDone bool  // LoginSuccess or LoginFail has been emitted
@@ -80,12 +83,14 @@ type pendingReq struct {
 	timer *time.Timer
 }
 
-func newSession(m *Mgr, cookie, addr string, req *protocol.Msg, cancel context.CancelFunc) *session {
+func newSession(m *Mgr, cookie, addr string, req *protocol.Msg) *session {
+	ctx, cancel := context.WithCancel(context.Background())
 	return &session{
 		m:           m,
 		loginCookie: cookie,
 		loginReq:    req,
 		addr:        addr,
+		ctx:         ctx,
 		cancel:      cancel,
 		stream:      protocol.NewStream(0),
 		recv:        &protocol.RecvCounter{},
@@ -104,7 +109,7 @@ func (s *session) request(req *protocol.Msg, fn replyFunc) {
 	id := s.register(req, fn)
 	s.m.mu.Lock()
 	stream := s.stream
-	s.m.mu.Unlock()
+	s.m.unlock()
 	if err := stream.Send(protocol.Frame{Head: protocol.Encode(req)}, false); err != nil {
 		s.failRequest(id, protocol.ConnectionLost)
 	}
@@ -181,12 +186,12 @@ func failAll(pend map[uint64]*pendingReq, code int) {
 }
 
 // run dials the server and logs in. Runs in its own goroutine.
-func (s *session) run(ctx context.Context) {
+func (s *session) run() {
 	m := s.m
-	ws, code := dialAny(ctx, s.addr, s.tls, m.cfg.NetDial)
+	ws, code := dialAny(s.ctx, s.addr, s.tls, m.cfg.NetDial)
 	m.mu.Lock()
 	if s.ended {
-		m.mu.Unlock()
+		m.unlock()
 		if ws != nil {
 			_ = ws.Close()
 		}
@@ -194,18 +199,18 @@ func (s *session) run(ctx context.Context) {
 	}
 	if code != 0 {
 		s.loginFailed(code)
-		m.mu.Unlock()
+		m.unlock()
 		return
 	}
 	c := s.newConn(ws, defaultPingTimeout)
 	s.c = c
-	m.mu.Unlock()
+	m.unlock()
 	c.start(&m.wg)
 	req := *s.loginReq
-	r, err := c.handshake(&req)
+	r, err := c.handshake(s.ctx, &req)
 	m.mu.Lock()
 	if s.ended {
-		m.mu.Unlock()
+		m.unlock()
 		c.close()
 		return
 	}
@@ -218,7 +223,7 @@ func (s *session) run(ctx context.Context) {
 			}
 		}
 		s.loginFailed(code)
-		m.mu.Unlock()
+		m.unlock()
 		c.close()
 		return
 	}
@@ -227,7 +232,7 @@ func (s *session) run(ctx context.Context) {
 	m.state = stateLoggedIn
 	usrID, cookie := r.UsrID, s.loginCookie
 	m.emit(func(cb Callback) { cb.LoginSuccess(usrID, cookie) })
-	m.mu.Unlock()
+	m.unlock()
 	c.handshakeDone()
 	s.recheck(c)
 }
@@ -294,13 +299,14 @@ func (s *session) end(sendCode int) {
 func (s *session) hangUp(logout bool) {
 	s.m.mu.Lock()
 	c, loggedIn := s.c, s.usrID != ""
-	s.m.mu.Unlock()
+	s.m.unlock()
 	if c != nil && logout && loggedIn {
 		done := make(chan struct{})
 		s.request(&protocol.Msg{Op: protocol.OpLogout}, func(*protocol.Msg) { close(done) })
 		t := time.NewTimer(logoutWait)
 		select {
 		case <-done:
+		case <-c.done: // no answer will come
 		case <-t.C:
 		}
 		t.Stop()
@@ -310,7 +316,7 @@ func (s *session) hangUp(logout bool) {
 	}
 	s.m.mu.Lock()
 	stream := s.stream
-	s.m.mu.Unlock()
+	s.m.unlock()
 	stream.Close()
 	s.failPending(protocol.ConnectionLost)
 }
@@ -340,7 +346,7 @@ func (s *session) onConnClosed(c *conn) {
 	m.mu.Lock()
 	c.gone = true
 	if s.ended || s.c != c || !s.loginDone {
-		m.mu.Unlock()
+		m.unlock()
 		return
 	}
 	if c.oversize.Load() {
@@ -363,10 +369,10 @@ func (s *session) recheck(c *conn) {
 	m := s.m
 	m.mu.Lock()
 	if s.ended || s.c != c || !c.gone || !s.loginDone {
-		m.mu.Unlock()
+		m.unlock()
 		return
 	}
-	m.log.Debug("connection died during its handshake")
+	m.later(func() { m.log.Debug("connection died during its handshake") })
 	s.connLost()
 }
 
@@ -379,14 +385,15 @@ func (s *session) connLost() {
 	s.stream.Detach()
 	if s.token == "" || s.limits.ResumeGrace <= 0 {
 		s.lost()
-		m.mu.Unlock()
+		m.unlock()
 		s.hangUp(false)
 		return
 	}
 	deadline := time.Now().Add(time.Duration(s.limits.ResumeGrace) * time.Millisecond)
-	m.log.Info("connection lost; reconnecting", "usrID", s.usrID)
+	usrID := s.usrID
+	m.later(func() { m.log.Info("connection lost; reconnecting", "usrID", usrID) })
 	m.wg.Add(1)
-	m.mu.Unlock()
+	m.unlock()
 	go func() {
 		defer m.wg.Done()
 		s.reconnect(deadline)
@@ -395,21 +402,22 @@ func (s *session) connLost() {
 
 // reconnect dials the server list again with backoff and jitter until the
 // session is resumed, found gone, or the deadline passes. Runs in its own
-// goroutine.
+// goroutine. The session's end (logout, Close) cancels its dials,
+// handshakes and waits at once.
 func (s *session) reconnect(deadline time.Time) {
 	m := s.m
-	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	ctx, cancel := context.WithDeadline(s.ctx, deadline)
 	defer cancel()
 	delay := reconnectMinDelay
 	for {
 		m.mu.Lock()
 		ended := s.ended
-		m.mu.Unlock()
+		m.unlock()
 		if ended {
 			return
 		}
 		ws, code := dialAny(ctx, s.addr, s.tls, m.cfg.NetDial)
-		if ws != nil && s.resumeOn(ws) {
+		if ws != nil && s.resumeOn(ctx, ws) {
 			return
 		}
 		m.log.Debug("reconnect attempt failed", "code", code)
@@ -417,13 +425,19 @@ func (s *session) reconnect(deadline time.Time) {
 		if left <= 0 {
 			m.mu.Lock()
 			s.lost()
-			m.mu.Unlock()
+			m.unlock()
 			s.hangUp(false)
 			return
 		}
 		// Jitter: between half and one and a half times the delay; the
 		// last attempt is made at the deadline.
-		time.Sleep(min(delay/2+rand.N(delay), left))
+		t := time.NewTimer(min(delay/2+rand.N(delay), left))
+		select {
+		case <-t.C:
+		case <-s.ctx.Done():
+			t.Stop()
+			return // ended: whoever ended it hangs up
+		}
 		delay = min(delay*2, reconnectMaxDelay)
 	}
 }
@@ -431,19 +445,19 @@ func (s *session) reconnect(deadline time.Time) {
 // resumeOn tries to resume the session on a fresh connection. It returns
 // true when it is done: resumed, logged in again after a server restart, or
 // the session ended; false to try again later.
-func (s *session) resumeOn(ws *websocket.Conn) bool {
+func (s *session) resumeOn(ctx context.Context, ws *websocket.Conn) bool {
 	m := s.m
 	m.mu.Lock()
 	pt := time.Duration(s.limits.PingTimeout) * time.Millisecond
 	token := s.token
-	m.mu.Unlock()
+	m.unlock()
 	if pt <= 0 {
 		pt = defaultPingTimeout
 	}
 	c := s.newConn(ws, pt)
 	c.start(&m.wg)
 	n, nb := s.recv.Counts()
-	r, err := c.handshake(&protocol.Msg{Op: protocol.OpResume, Token: token, N: int64(n), NB: int64(nb)})
+	r, err := c.handshake(ctx, &protocol.Msg{Op: protocol.OpResume, Token: token, N: int64(n), NB: int64(nb)})
 	if err != nil {
 		m.log.Debug("resume handshake failed", "err", err)
 		c.close()
@@ -452,7 +466,7 @@ func (s *session) resumeOn(ws *websocket.Conn) bool {
 	m.log.Debug("resume answered", "code", r.Code)
 	m.mu.Lock()
 	if s.ended {
-		m.mu.Unlock()
+		m.unlock()
 		c.close()
 		return true
 	}
@@ -464,26 +478,27 @@ func (s *session) resumeOn(ws *websocket.Conn) bool {
 		// then reconnects.
 		if err := s.stream.Attach(c.out, uint64(r.N), uint64(r.NB)); err != nil {
 			s.lost()
-			m.mu.Unlock()
+			m.unlock()
 			c.close()
 			s.hangUp(false)
 			return true
 		}
 		s.c = c
-		m.log.Info("session resumed", "usrID", s.usrID)
-		m.mu.Unlock()
+		usrID := s.usrID
+		m.later(func() { m.log.Info("session resumed", "usrID", usrID) })
+		m.unlock()
 		c.handshakeDone()
 		s.recheck(c)
 		return true
 	case r.Code == protocol.ConnectionLost && r.Boot != "" && r.Boot != s.boot:
-		m.mu.Unlock()
+		m.unlock()
 		c.handshakeDone()
-		s.relogin(c)
+		s.relogin(ctx, c)
 		return true
 	default:
 		// The server forgot the session (grace ran out): it is over.
 		s.lost()
-		m.mu.Unlock()
+		m.unlock()
 		c.close()
 		s.hangUp(false)
 		return true
@@ -498,19 +513,19 @@ func (s *session) resumeOn(ws *websocket.Conn) bool {
 // server has answered the requests that restore them, so that an
 // application (or another user) acting on the restart finds them in force
 // — a user coming online is not missed. Runs on the reconnect goroutine.
-func (s *session) relogin(c *conn) {
+func (s *session) relogin(ctx context.Context, c *conn) {
 	m := s.m
 	req := *s.loginReq
-	r, err := c.handshake(&req)
+	r, err := c.handshake(ctx, &req)
 	m.mu.Lock()
 	if s.ended {
-		m.mu.Unlock()
+		m.unlock()
 		c.close()
 		return
 	}
 	if err != nil || r.Code != 0 || r.UsrID == "" || !protocol.ValidID(r.UsrID) {
 		s.lost()
-		m.mu.Unlock()
+		m.unlock()
 		c.close()
 		s.hangUp(false)
 		return
@@ -545,8 +560,9 @@ func (s *session) relogin(c *conn) {
 	}
 	clear(s.calls)
 	evs = append(evs, s.endTransfers(protocol.SendFail)...)
-	m.log.Info("logged in again after a server restart", "usrID", s.usrID)
-	m.mu.Unlock()
+	usrID := s.usrID
+	m.later(func() { m.log.Info("logged in again after a server restart", "usrID", usrID) })
+	m.unlock()
 	c.handshakeDone()
 	// If c died before it was attached, reconnect now: the restoring
 	// requests are replayed on the next connection.
@@ -559,7 +575,7 @@ func (s *session) relogin(c *conn) {
 	for _, ev := range evs {
 		m.emit(ev)
 	}
-	m.mu.Unlock()
+	m.unlock()
 	failAll(oldPending, protocol.ConnectionLost)
 }
 
@@ -567,7 +583,7 @@ func (s *session) relogin(c *conn) {
 func (s *session) onTick(c *conn) {
 	s.m.mu.Lock()
 	recv, attached := s.recv, s.c == c
-	s.m.mu.Unlock()
+	s.m.unlock()
 	// Until a handshake has attached c, the counts may belong to another
 	// server session (a relogin after a restart has yet to reset them).
 	if !attached {
@@ -586,7 +602,7 @@ func (s *session) onFrame(c *conn, mt int, buf *protocol.Buf) {
 	m.mu.Lock()
 	current := s.c == c
 	recv, stream := s.recv, s.stream
-	m.mu.Unlock()
+	m.unlock()
 	if !current {
 		return
 	}
@@ -635,7 +651,7 @@ func (s *session) onPush(p *protocol.Msg) {
 	if p.Push == protocol.PushLineOff {
 		m.mu.Lock()
 		if s.ended {
-			m.mu.Unlock()
+			m.unlock()
 			return
 		}
 		if m.sess == s {
@@ -645,12 +661,16 @@ func (s *session) onPush(p *protocol.Msg) {
 		code := p.Code
 		m.emit(func(cb Callback) { cb.LineOff(code) })
 		s.end(protocol.SendFail)
-		m.mu.Unlock()
+		m.unlock()
 		go s.hangUp(false)
 		return
 	}
+	if p.Push == protocol.PushXferBegin {
+		s.onXferBegin(p) // creates the temp file with mu released
+		return
+	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	if s.ended {
 		return
 	}
@@ -681,15 +701,14 @@ func (s *session) onPush(p *protocol.Msg) {
 		s.onSendRslt(p.Task, p.Code)
 	case protocol.PushXferAck:
 		s.onXferAck(p.Task, p.N)
-	case protocol.PushXferBegin:
-		s.onXferBegin(p)
 	case protocol.PushXferDone:
 		s.onXferDone(p.Task)
 	case protocol.PushXferCancel:
 		s.onXferCancel(p.Task)
 	case protocol.PushLineOff:
 	default:
-		m.log.Debug("unknown push", "push", p.Push)
+		push := p.Push
+		m.later(func() { m.log.Debug("unknown push", "push", push) })
 	}
 }
 

@@ -24,9 +24,24 @@ const (
 // progressEvery bounds sendProgress to about ten per second per task.
 const progressEvery = 100 * time.Millisecond
 
-// maxBufferPrealloc bounds the buffer allocated up front for an incoming
-// sendBuffer (the rest grows as it arrives).
-const maxBufferPrealloc = 64 << 20
+// bufferPrealloc bounds the encoding allocated at the first chunk of an
+// incoming sendBuffer: the declared total is the sender's word, so the
+// encoding grows with what arrives (doubling, capped at the total's).
+const bufferPrealloc = 1 << 20
+
+// Receive limits: what a peer (or a busy server) can make this library hold.
+const (
+	// DefaultMaxIncoming is how many incoming transfers (each a temp file
+	// and descriptor, or a buffer) a Mgr receives at once by default; a
+	// further xferBegin is answered with xferFail(ServerException).
+	DefaultMaxIncoming = 64
+	// defaultStallTimeout is the stall timeout when the server announced
+	// neither a ping timeout nor a resume grace.
+	defaultStallTimeout = 40 * time.Second
+)
+
+// createTemp creates the temp file of an incoming file (tests replace it).
+var createTemp = os.CreateTemp
 
 // outTask is a sendCmd, sendBuffer or sendFile task of this user. Its fields
 // are guarded by Mgr.mu.
@@ -96,6 +111,10 @@ type inTask struct {
 	staged   bool  // everything received; waiting for xferDone
 	file     *os.File
 	path     string
+	// last is when the transfer last made progress (begin, a chunk); the
+	// stall timer discards it after the stall timeout without any.
+	last  time.Time
+	stall *time.Timer
 	// A buffer is base64-encoded as its chunks arrive (spreading the work
 	// over the transfer and keeping no raw copy): enc holds the encoding
 	// of all but the last len(received)%3 bytes, which wait in carry.
@@ -107,10 +126,18 @@ type inTask struct {
 
 // encodeChunk appends p to t's encoding. mu must be held.
 func (t *inTask) encodeChunk(p []byte) {
-	if t.enc == nil {
-		// One allocation for the whole encoding, not a doubling series of
-		// copies; bounded in case the total is a lie.
-		t.enc = make([]byte, 0, b64EncodedLen(int(min(t.total, maxBufferPrealloc))))
+	// Room for p (and the carry) in one allocation of at most the total's
+	// encoding, at least doubling: a lying total costs at most twice what
+	// has arrived, an honest one a few copies.
+	if need := len(t.enc) + b64EncodedLen(len(p)+t.nCarry); need > cap(t.enc) {
+		full := b64EncodedLen(int(t.total))
+		c := max(min(2*cap(t.enc), full), need)
+		if t.enc == nil {
+			c = max(min(full, b64EncodedLen(bufferPrealloc)), need)
+		}
+		enc := make([]byte, len(t.enc), c)
+		copy(enc, t.enc)
+		t.enc = enc
 	}
 	if t.nCarry > 0 {
 		var q [3]byte
@@ -137,18 +164,27 @@ func (t *inTask) encoded() string {
 	return unsafe.String(unsafe.SliceData(enc), len(enc))
 }
 
-// discard drops partial data and removes the temp file. mu must be held.
-func (t *inTask) discard() {
-	if t.file != nil {
-		_ = t.file.Close()
-		t.file = nil
+// discard drops partial data and hands the temp file to m's junk, closed
+// and removed once mu is released (Mgr.unlock), or before the callback the
+// returned junk's event runs, whichever comes first. mu must be held.
+func (t *inTask) discard(m *Mgr) *junk {
+	if t.stall != nil {
+		t.stall.Stop()
 	}
-	if t.path != "" {
-		_ = os.Remove(t.path)
-		t.path = ""
-	}
+	j := m.trash(t.file, t.path)
+	t.file, t.path = nil, ""
 	// t.enc is left alone: the storing goroutine may be encoding into it
 	// (see storeChunk); it goes with the task.
+	return j
+}
+
+// cancelled returns the NotifyCancelSend event of a discarded transfer: its
+// temp file is gone by the time the application hears of it.
+func cancelled(id string, j *junk) event {
+	return func(cb Callback) {
+		j.do()
+		cb.NotifyCancelSend(id)
+	}
 }
 
 // decodeData validates and decodes the base64 the API takes: standard
@@ -162,7 +198,7 @@ func (m *Mgr) SendCmd(targetUserID, data string) string {
 	task := uuid.NewString()
 	t := newOutTask(task, kindCmd)
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	if m.closed {
 		return task
 	}
@@ -274,7 +310,7 @@ func (m *Mgr) SendBuffer(targetUserID, data string) string {
 	raw, ok := decodeData(data)
 	m.mu.Lock()
 	if m.closed {
-		m.mu.Unlock()
+		m.unlock()
 		return task
 	}
 	s := m.current()
@@ -286,10 +322,10 @@ func (m *Mgr) SendBuffer(targetUserID, data string) string {
 	default:
 		t.data, t.total = raw, int64(len(raw))
 		s.begin(t, targetUserID, "")
-		m.mu.Unlock()
+		m.unlock()
 		return task
 	}
-	m.mu.Unlock()
+	m.unlock()
 	return task
 }
 
@@ -315,7 +351,7 @@ func (m *Mgr) SendFile(targetUserID, fileName string) string {
 	}
 	m.mu.Lock()
 	if m.closed {
-		m.mu.Unlock()
+		m.unlock()
 		if f != nil {
 			_ = f.Close()
 		}
@@ -330,12 +366,12 @@ func (m *Mgr) SendFile(targetUserID, fileName string) string {
 			_ = f.Close()
 		}
 		m.emit(t.result(code))
-		m.mu.Unlock()
+		m.unlock()
 		return task
 	}
 	t.file, t.total = f, st.Size()
 	s.begin(t, targetUserID, protocol.BaseName(fileName))
-	m.mu.Unlock()
+	m.unlock()
 	return task
 }
 
@@ -367,7 +403,7 @@ func (s *session) begin(t *outTask, to, name string) {
 func (s *session) onBeginReply(t *outTask, r *protocol.Msg) {
 	m := s.m
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	if s.out[t.id] != t {
 		return // cancelled or the session ended meanwhile
 	}
@@ -416,12 +452,12 @@ func (s *session) pump(t *outTask) {
 		m.mu.Lock()
 		select {
 		case <-t.stop:
-			m.mu.Unlock()
+			m.unlock()
 			return
 		default:
 		}
 		if t.cancelling || t.sent >= t.total {
-			m.mu.Unlock()
+			m.unlock()
 			return
 		}
 		off := t.sent
@@ -430,7 +466,7 @@ func (s *session) pump(t *outTask) {
 			n = rest
 		}
 		if t.sent-t.acked+n > t.window {
-			m.mu.Unlock()
+			m.unlock()
 			select {
 			case <-t.credit:
 			case <-t.stop:
@@ -440,7 +476,7 @@ func (s *session) pump(t *outTask) {
 		}
 		t.sent += n
 		data, file, stream := t.data, t.file, s.stream
-		m.mu.Unlock()
+		m.unlock()
 
 		f := protocol.Frame{Binary: true, Head: protocol.AppendHeader(nil, protocol.Header{Type: protocol.FrameChunk, Task: t.id, Offset: off})}
 		if data != nil {
@@ -467,17 +503,17 @@ func (s *session) abortRead(t *outTask) {
 	m := s.m
 	m.mu.Lock()
 	if s.out[t.id] != t {
-		m.mu.Unlock()
+		m.unlock()
 		return
 	}
 	delete(s.out, t.id)
 	t.finish()
 	m.emit(t.result(protocol.FileReadErr))
-	m.mu.Unlock()
+	m.unlock()
 	s.request(&protocol.Msg{Op: protocol.OpCancelSend, Task: t.id}, func(*protocol.Msg) {
 		m.mu.Lock()
 		s.release(t) // the server has dropped it
-		m.mu.Unlock()
+		m.unlock()
 	})
 }
 
@@ -487,7 +523,7 @@ func (s *session) abortRead(t *outTask) {
 func (m *Mgr) CancelSend(taskID string) {
 	m.mu.Lock()
 	if m.closed {
-		m.mu.Unlock()
+		m.unlock()
 		return
 	}
 	result := func(code int) event {
@@ -496,7 +532,7 @@ func (m *Mgr) CancelSend(taskID string) {
 	s := m.current()
 	if s == nil {
 		m.emit(result(protocol.NotLogin))
-		m.mu.Unlock()
+		m.unlock()
 		return
 	}
 	if !protocol.ValidID(taskID) {
@@ -507,7 +543,7 @@ func (m *Mgr) CancelSend(taskID string) {
 	t := s.out[taskID]
 	if t == nil || t.kind == kindCmd || t.cancelling {
 		m.emit(result(protocol.TransIDInvalid))
-		m.mu.Unlock()
+		m.unlock()
 		return
 	}
 	if t.waitBegin != nil {
@@ -516,14 +552,14 @@ func (m *Mgr) CancelSend(taskID string) {
 		delete(s.out, taskID)
 		t.finish()
 		m.emit(result(protocol.NoErr))
-		m.mu.Unlock()
+		m.unlock()
 		return
 	}
 	t.cancelling = true
-	m.mu.Unlock()
+	m.unlock()
 	s.request(&protocol.Msg{Op: protocol.OpCancelSend, Task: taskID}, func(r *protocol.Msg) {
 		m.mu.Lock()
-		defer m.mu.Unlock()
+		defer m.unlock()
 		if r.Code == 0 && s.out[taskID] == t {
 			delete(s.out, taskID)
 			t.finish()
@@ -590,36 +626,105 @@ func (s *session) endTransfers(code int) []event {
 	}
 	for id, t := range s.in {
 		delete(s.in, id)
-		t.discard()
-		evs = append(evs, func(cb Callback) { cb.NotifyCancelSend(id) })
+		evs = append(evs, cancelled(id, t.discard(s.m)))
 	}
 	return evs
 }
 
-// onXferBegin prepares to receive a transfer. mu must be held.
+// onXferBegin prepares to receive a transfer: at most maxIncoming at once
+// (beyond, xferFail(ServerException) and nothing opened), each with a stall
+// timer. A file's temp file is created with mu released. Reader goroutine;
+// mu must not be held.
 func (s *session) onXferBegin(p *protocol.Msg) {
-	if p.Task == "" || s.in[p.Task] != nil || p.Total < 0 {
+	m := s.m
+	m.mu.Lock()
+	if s.ended || p.Task == "" || s.in[p.Task] != nil || p.Total < 0 {
+		m.unlock()
 		return
 	}
-	t := &inTask{id: p.Task, from: p.From, total: p.Total, kind: kindBuffer}
+	if len(s.in) >= m.maxIncoming {
+		s.send(&protocol.Msg{Op: protocol.OpXferFail, Task: p.Task, Code: protocol.ServerException})
+		m.unlock()
+		m.log.Warn("incoming transfer refused: too many at once", "task", p.Task, "max", m.maxIncoming)
+		return
+	}
+	t := &inTask{id: p.Task, from: p.From, total: p.Total, kind: kindBuffer, last: time.Now()}
 	if p.Kind == protocol.KindFile {
 		t.kind = kindFile
 		t.name = protocol.BaseName(p.Name)
-		f, err := os.CreateTemp(s.m.tempDir, "crvideo-*"+safeExt(t.name))
-		if err != nil {
-			s.m.log.Warn("cannot create temp file", "err", err)
-			s.send(&protocol.Msg{Op: protocol.OpXferFail, Task: p.Task, Code: protocol.FileWriteErr})
-			id := p.Task
-			s.m.emit(func(cb Callback) { cb.NotifyCancelSend(id) })
-			return
-		}
+	}
+	s.in[t.id] = t // counted at once; the reader opens nothing else meanwhile
+	stall := s.stallTimeout()
+	t.stall = time.AfterFunc(stall, func() { s.checkStall(t, stall) })
+	m.unlock()
+
+	var f *os.File
+	var err error
+	if t.kind == kindFile {
+		f, err = createTemp(m.tempDir, "crvideo-*"+safeExt(t.name))
+	}
+
+	m.mu.Lock()
+	defer m.unlock()
+	if s.in[t.id] != t {
+		m.trash(f, fileName(f)) // ended meanwhile (the session, a cancel)
+		return
+	}
+	if err != nil {
+		delete(s.in, t.id)
+		t.stall.Stop()
+		s.send(&protocol.Msg{Op: protocol.OpXferFail, Task: p.Task, Code: protocol.FileWriteErr})
+		m.emit(cancelled(t.id, nil))
+		m.later(func() { m.log.Warn("cannot create temp file", "err", err) })
+		return
+	}
+	if f != nil {
 		t.file, t.path = f, f.Name()
 	}
-	s.in[t.id] = t
 	if t.total == 0 {
 		t.staged = true
 		s.send(&protocol.Msg{Op: protocol.OpXferAck, Task: t.id, N: 0})
 	}
+}
+
+func fileName(f *os.File) string {
+	if f == nil {
+		return ""
+	}
+	return f.Name()
+}
+
+// stallTimeout is how long an incoming transfer may go without progress:
+// Config.StallTimeout, or the server's ping timeout plus its resume grace
+// (a sender that went silent is declared gone by then). mu must be held.
+func (s *session) stallTimeout() time.Duration {
+	if d := s.m.cfg.StallTimeout; d > 0 {
+		return d
+	}
+	if d := time.Duration(s.limits.PingTimeout+s.limits.ResumeGrace) * time.Millisecond; d > 0 {
+		return d
+	}
+	return defaultStallTimeout
+}
+
+// checkStall runs when t's stall timer fires: a transfer without progress
+// for stall is given up (xferFail(SendFail) to the server, NotifyCancelSend,
+// temp file removed); one that progressed meanwhile is checked again later.
+// Timer goroutine.
+func (s *session) checkStall(t *inTask, stall time.Duration) {
+	m := s.m
+	m.mu.Lock()
+	defer m.unlock()
+	if s.ended || s.in[t.id] != t {
+		return
+	}
+	if idle := time.Since(t.last); idle < stall {
+		t.stall.Reset(stall - idle)
+		return
+	}
+	s.failIn(t, protocol.SendFail)
+	id := t.id
+	m.later(func() { m.log.Info("incoming transfer stalled: discarded", "task", id, "after", stall) })
 }
 
 // onBinary handles a FrameCmd (chunks go to storeChunk). Runs on the
@@ -627,19 +732,32 @@ func (s *session) onXferBegin(p *protocol.Msg) {
 func (s *session) onBinary(h protocol.Header, payload []byte) {
 	m := s.m
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	if s.ended {
 		return
 	}
 	switch h.Type {
 	case protocol.FrameCmd:
 		if !protocol.ValidID(h.Peer) || !protocol.ValidID(h.Task) {
-			m.log.Warn("FrameCmd with an invalid ID dropped")
+			m.later(func() { m.log.Warn("FrameCmd with an invalid ID dropped") })
 			return
 		}
-		from, data := h.Peer, base64.StdEncoding.EncodeToString(payload)
-		m.emit(func(cb Callback) { cb.NotifyCmdData(from, data) })
-		s.send(&protocol.Msg{Op: protocol.OpCmdAck, Task: h.Task})
+		// The cmdAck (and so the sender's SendCmdRlst(0)) waits until the
+		// application has the data: NotifyCmdData has returned (or been
+		// polled). A busy application's queue of commands is then bounded
+		// by what the server lets through un-acknowledged, not by how fast
+		// senders send. It goes on the stream it came from: after a
+		// relogin the new server session has not heard of the command.
+		from, task, data := h.Peer, h.Task, base64.StdEncoding.EncodeToString(payload)
+		stream := s.stream
+		m.emit(func(cb Callback) {
+			cb.NotifyCmdData(from, data)
+			m.mu.Lock()
+			if !s.ended && s.stream == stream {
+				s.send(&protocol.Msg{Op: protocol.OpCmdAck, Task: task})
+			}
+			m.unlock()
+		})
 	}
 }
 
@@ -655,16 +773,16 @@ func (s *session) storeChunk(h protocol.Header, payload []byte) {
 	m.mu.Lock()
 	t := s.in[h.Task]
 	if s.ended || t == nil || t.staged {
-		m.mu.Unlock()
+		m.unlock()
 		return
 	}
 	if h.Offset != t.received || t.received+int64(len(payload)) > t.total {
 		s.failIn(t, protocol.ErrData)
-		m.mu.Unlock()
+		m.unlock()
 		return
 	}
 	file := t.file
-	m.mu.Unlock()
+	m.unlock()
 
 	var err error
 	if t.kind == kindFile {
@@ -674,7 +792,7 @@ func (s *session) storeChunk(h protocol.Header, payload []byte) {
 	}
 
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	if s.ended || s.in[h.Task] != t {
 		return // ended meanwhile, and discarded
 	}
@@ -683,15 +801,23 @@ func (s *session) storeChunk(h protocol.Header, payload []byte) {
 		return
 	}
 	t.received += int64(len(payload))
+	t.last = time.Now()
 	if t.received == t.total {
 		t.staged = true
-		if t.file != nil {
-			if err := t.file.Close(); err != nil {
-				t.file = nil
+		if f := t.file; f != nil {
+			// Closed with mu released (it may flush); t stays staged
+			// and unacknowledged meanwhile.
+			t.file = nil
+			m.unlock()
+			err := f.Close()
+			m.mu.Lock()
+			if s.ended || s.in[h.Task] != t {
+				return
+			}
+			if err != nil {
 				s.failIn(t, protocol.FileWriteErr)
 				return
 			}
-			t.file = nil
 		}
 	}
 	// Acknowledge every quarter window (and at the end) rather than
@@ -707,10 +833,9 @@ func (s *session) storeChunk(h protocol.Header, payload []byte) {
 // code) and the application gets NotifyCancelSend. mu must be held.
 func (s *session) failIn(t *inTask, code int) {
 	delete(s.in, t.id)
-	t.discard()
+	j := t.discard(s.m)
 	s.send(&protocol.Msg{Op: protocol.OpXferFail, Task: t.id, Code: code})
-	id := t.id
-	s.m.emit(func(cb Callback) { cb.NotifyCancelSend(id) })
+	s.m.emit(cancelled(t.id, j))
 }
 
 // onXferDone delivers a completely received transfer. mu must be held.
@@ -720,18 +845,22 @@ func (s *session) onXferDone(task string) {
 		return
 	}
 	delete(s.in, task)
+	t.stall.Stop()
 	if !t.staged {
-		t.discard()
-		s.m.emit(func(cb Callback) { cb.NotifyCancelSend(task) })
+		s.m.emit(cancelled(task, t.discard(s.m)))
 		return
 	}
 	from := t.from
 	if t.kind == kindFile {
 		path, name := t.path, t.name
+		var j *junk
 		if t.total == 0 && t.file != nil {
-			_ = t.file.Close()
+			j = s.m.trash(t.file, "") // closed, kept: it is the application's
 		}
-		s.m.emit(func(cb Callback) { cb.NotifyFileData(from, path, name) })
+		s.m.emit(func(cb Callback) {
+			j.do()
+			cb.NotifyFileData(from, path, name)
+		})
 		return
 	}
 	data := t.encoded()
@@ -745,8 +874,7 @@ func (s *session) onXferCancel(task string) {
 		return
 	}
 	delete(s.in, task)
-	t.discard()
-	s.m.emit(func(cb Callback) { cb.NotifyCancelSend(task) })
+	s.m.emit(cancelled(task, t.discard(s.m)))
 }
 
 // safeExt returns name's extension when it is short and alphanumeric, for

@@ -158,7 +158,7 @@ public:
 /**
  * CloudroomVideoMgr is the seed's singleton component: one method per crvideomgr_
  * function of crvideomgr.h, same parameters in the same order, taking and returning
- * std::string. IDs come back as std::string (empty when the SDK is not initialised).
+ * std::string. IDs come back as std::string (empty only on an internal error).
  */
 class CloudroomVideoMgr {
 public:

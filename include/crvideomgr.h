@@ -41,19 +41,27 @@
  * g_unix_fd_add.
  *
  * After crvideo_uninit returns (called outside a callback), or once the callback that
- * called it returns, no callback runs again until the next crvideo_init. Do not hold a
+ * called it returns, no callback of that crvideo_init runs again (calls made afterwards
+ * fail with CRVIDEOSDK_NOT_INIT, below). Do not hold a
  * lock that your callbacks take while calling crvideo_uninit from another thread: it
  * waits for a running callback to return. Callbacks must return normally: no C++
  * exception and no longjmp may cross the library.
  *
  * BEFORE crvideo_init AND AFTER crvideo_uninit (CRVIDEOSDK_NOT_INIT)
  *
- * There is no session and no thread to deliver callbacks, so the crvideomgr_ functions
- * do nothing, call no callback, and those that return an ID return NULL. The refusal
- * is written to the log of the last crvideo_init, if any, and crvideo_poll returns
- * -CRVIDEOSDK_NOT_INIT. crvideo_setCallbacks, crvideo_setServerAddr,
- * crvideo_setTrustedCA and crvideo_setPollMode work at any time and their settings
- * survive crvideo_uninit.
+ * There is no session: every crvideomgr_ function but logout fails with
+ * CRVIDEOSDK_NOT_INIT through its failure callback, registered with crvideo_setCallbacks
+ * as for any other failure (loginFail(CRVIDEOSDK_NOT_INIT, cookie), callFail(callID,
+ * CRVIDEOSDK_NOT_INIT, cookie), sendCmdRlst(taskID, CRVIDEOSDK_NOT_INIT, "") ...), and
+ * those that return an ID return one. The callback arrives asynchronously, never from
+ * inside the call: in thread mode on a short-lived library thread (not a thread of a
+ * crvideo_init), in poll mode inside crvideo_poll, which then returns how many ran
+ * (-CRVIDEOSDK_NOT_INIT when none was pending); crvideo_pollFd signals them. Calls made
+ * while such refusals are still pending have theirs queued behind (at most 65536 are
+ * kept; beyond, a refusal is dropped and logged). logout does nothing. The refusal is
+ * written to the log of the last crvideo_init, if any. crvideo_setCallbacks,
+ * crvideo_setServerAddr, crvideo_setTrustedCA and crvideo_setPollMode work at any time
+ * and their settings survive crvideo_uninit.
  *
  * ERRORS INSIDE THE LIBRARY
  *
@@ -447,7 +455,10 @@ CRVIDEO_API int crvideo_init(const char *sdkDatSavePath);
 /**
  * crvideo_uninit stops the SDK: ends the session as crvideomgr_logout does, drops
  * pending events, stops the dispatch thread and closes the log. Does nothing when not
- * initialised.
+ * initialised. It is prompt in every state: logged in, mid-transfer, mid-login (a
+ * dial or a login reply under way) and reconnecting to servers that do not answer
+ * alike, the only waits being a callback still running and, when logged in, the
+ * server's answer to the logout (at most 2 s, at once when the connection is dead).
  *
  * Called outside a callback, it returns once no callback is running and none will run
  * again (it waits for a callback running on another thread to return). Called from
@@ -532,9 +543,10 @@ CRVIDEO_API int crvideo_setPollMode(int on);
  * maxEvents <= 0) on the calling thread and returns how many ran, 0 when none was
  * pending. Never blocks waiting for events: wait on crvideo_pollFd for that.
  *
- * Returns -CRVIDEOSDK_NOT_INIT before crvideo_init, and 0 when poll mode is off or
- * when called from inside a callback (it does not nest). Calls from several threads
- * are serialised: callbacks still run one at a time.
+ * Not initialised, it runs the pending CRVIDEOSDK_NOT_INIT failures (see above) and
+ * returns how many ran, or -CRVIDEOSDK_NOT_INIT when none was pending. Returns 0 when
+ * poll mode is off or when called from inside a callback (it does not nest). Calls from
+ * several threads are serialised: callbacks still run one at a time.
  */
 CRVIDEO_API int crvideo_poll(int maxEvents);
 
@@ -708,9 +720,8 @@ CRVIDEO_API void crvideomgr_getMeetings(const char *cookie);
  *
  * Returns the new call ID, a new NUL-terminated string owned by the caller: free it with
  * crvideo_free. It is returned even when the request fails at once (the failure then
- * arrives on the callback with this ID). Returns NULL only when the SDK is not initialised
- * (CRVIDEOSDK_NOT_INIT: no callback follows) or on an internal error
- * (CRVIDEOSDK_INNER_ERR).
+ * arrives on the callback with this ID), also when the SDK is not initialised
+ * (CRVIDEOSDK_NOT_INIT). Returns NULL only on an internal error (CRVIDEOSDK_INNER_ERR).
  *
  * Reported by: callSuccess(callID, cookie) once the callee is ringing (the callee gets
  * notifyCallIn), or callFail(callID, sdkErr, cookie): CRVIDEOSDK_ERR_OFFLINE,
@@ -788,9 +799,8 @@ CRVIDEO_API void crvideomgr_hungupCall(const char *callID, const char *usrExtDat
  *
  * Returns the new invite ID, a new NUL-terminated string owned by the caller: free it with
  * crvideo_free. It is returned even when the request fails at once (the failure then
- * arrives on the callback with this ID). Returns NULL only when the SDK is not initialised
- * (CRVIDEOSDK_NOT_INIT: no callback follows) or on an internal error
- * (CRVIDEOSDK_INNER_ERR).
+ * arrives on the callback with this ID), also when the SDK is not initialised
+ * (CRVIDEOSDK_NOT_INIT). Returns NULL only on an internal error (CRVIDEOSDK_INNER_ERR).
  *
  * Reported by: callMorePartyRslt(inviteID, sdkErr, cookie): 0, CRVIDEOSDK_INVALID_CALLID
  * (not in a connected call), CRVIDEOSDK_ERR_OFFLINE, CRVIDEOSDK_ERR_BUSY; then
@@ -827,12 +837,12 @@ CRVIDEO_API void crvideomgr_cancelCallMoreParty(const char *inviteID, const char
  *
  * Returns the new task ID, a new NUL-terminated string owned by the caller: free it with
  * crvideo_free. It is returned even when the request fails at once (the failure then
- * arrives on the callback with this ID). Returns NULL only when the SDK is not initialised
- * (CRVIDEOSDK_NOT_INIT: no callback follows) or on an internal error
- * (CRVIDEOSDK_INNER_ERR).
+ * arrives on the callback with this ID), also when the SDK is not initialised
+ * (CRVIDEOSDK_NOT_INIT). Returns NULL only on an internal error (CRVIDEOSDK_INNER_ERR).
  *
- * Reported by: sendCmdRlst(taskID, sdkErr, "") once the receiving library has the data: 0,
- * CRVIDEOSDK_BASE64_COV_ERR, CRVIDEOSDK_SENDCMD_LARGE, CRVIDEOSDK_SENDDATA_TARGETINVALID.
+ * Reported by: sendCmdRlst(taskID, sdkErr, "") once the receiving application has had
+ * notifyCmdData (its callback returned): 0, CRVIDEOSDK_BASE64_COV_ERR,
+ * CRVIDEOSDK_SENDCMD_LARGE, CRVIDEOSDK_SENDDATA_TARGETINVALID.
  *
  * Thread-safe; may be called from any thread, also from inside a callback. String arguments
  * are copied before it returns; the result never arrives from inside this call.
@@ -849,9 +859,8 @@ CRVIDEO_API char *crvideomgr_sendCmd(const char *targetUserId, const char *data)
  *
  * Returns the new task ID, a new NUL-terminated string owned by the caller: free it with
  * crvideo_free. It is returned even when the request fails at once (the failure then
- * arrives on the callback with this ID). Returns NULL only when the SDK is not initialised
- * (CRVIDEOSDK_NOT_INIT: no callback follows) or on an internal error
- * (CRVIDEOSDK_INNER_ERR).
+ * arrives on the callback with this ID), also when the SDK is not initialised
+ * (CRVIDEOSDK_NOT_INIT). Returns NULL only on an internal error (CRVIDEOSDK_INNER_ERR).
  *
  * Reported by: sendProgress(taskID, sendedLen, totalLen, "") as it goes, then
  * sendBufferRlst(taskID, sdkErr, "") once the receiver has everything: 0,
@@ -873,9 +882,8 @@ CRVIDEO_API char *crvideomgr_sendBuffer(const char *targetUserId, const char *da
  *
  * Returns the new task ID, a new NUL-terminated string owned by the caller: free it with
  * crvideo_free. It is returned even when the request fails at once (the failure then
- * arrives on the callback with this ID). Returns NULL only when the SDK is not initialised
- * (CRVIDEOSDK_NOT_INIT: no callback follows) or on an internal error
- * (CRVIDEOSDK_INNER_ERR).
+ * arrives on the callback with this ID), also when the SDK is not initialised
+ * (CRVIDEOSDK_NOT_INIT). Returns NULL only on an internal error (CRVIDEOSDK_INNER_ERR).
  *
  * Reported by: sendProgress(taskID, sendedLen, totalLen, "") as it goes, then
  * sendFileRlst(taskID, fileName, sdkErr, ""): 0, CRVIDEOSDK_FILE_NOT_EXIST,

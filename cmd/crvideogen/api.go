@@ -25,6 +25,10 @@ type Func struct {
 	// function with code `code`, used when the export itself panics; "" if the
 	// function has no failure callback (logout) or returns an ID.
 	Fail string
+	// Refuse is the Go call that reports CRVIDEOSDK_NOT_INIT (`code`) for an
+	// ID-returning function called while the SDK is not initialised; `id`
+	// is the ID it returns. Functions without an ID use Fail.
+	Refuse string
 }
 
 // Callback is one field of CRVideoMgrCallbacks and one method of core.Callback.
@@ -129,7 +133,8 @@ var funcs = []Func{
 		Fail:    "GetMeetingsFail(code, cookie)",
 	},
 	{
-		Name: "call",
+		Name:   "call",
+		Refuse: "CallFail(id, code, cookie)",
 		Params: []Param{
 			s("calledUserID", "the callee's usrID"),
 			s("meetObj", "\"\" or a MeetInfoObj JSON object, at most 8192 bytes"),
@@ -179,7 +184,8 @@ var funcs = []Func{
 		Fail:    "HungupCallFail(callID, code, cookie)",
 	},
 	{
-		Name: "callMoreParty",
+		Name:   "callMoreParty",
+		Refuse: "CallMorePartyRslt(id, code, cookie)",
 		Params: []Param{
 			s("called", "the third party's usrID"),
 			s("meetObj", "\"\" or a MeetInfoObj JSON object, at most 8192 bytes"),
@@ -204,7 +210,8 @@ var funcs = []Func{
 		Fail:    "CancelCallMorePartyRslt(inviteID, code, cookie)",
 	},
 	{
-		Name: "sendCmd",
+		Name:   "sendCmd",
+		Refuse: "SendCmdRlst(id, code, \"\")",
 		Params: []Param{
 			s("targetUserId", "the receiver's usrID"),
 			s("data", "base64 of at most 50 KiB of data"),
@@ -212,11 +219,12 @@ var funcs = []Func{
 		ReturnsID: "the new task ID",
 		Doc: "sends a small block of data in one piece. It cannot be cancelled and reports no progress; " +
 			"the receiver gets notifyCmdData(sourceUserId, data).",
-		Results: "sendCmdRlst(taskID, sdkErr, \"\") once the receiving library has the data: 0, " +
+		Results: "sendCmdRlst(taskID, sdkErr, \"\") once the receiving application has had notifyCmdData (its callback returned): 0, " +
 			"CRVIDEOSDK_BASE64_COV_ERR, CRVIDEOSDK_SENDCMD_LARGE, CRVIDEOSDK_SENDDATA_TARGETINVALID.",
 	},
 	{
-		Name: "sendBuffer",
+		Name:   "sendBuffer",
+		Refuse: "SendBufferRlst(id, code, \"\")",
 		Params: []Param{
 			s("targetUserId", "the receiver's usrID"),
 			s("data", "base64 of the data (at most the server's limit, 100 MiB by default)"),
@@ -229,7 +237,8 @@ var funcs = []Func{
 			"CRVIDEOSDK_SENDDATA_TARGETINVALID, CRVIDEOSDK_SENDFAIL.",
 	},
 	{
-		Name: "sendFile",
+		Name:   "sendFile",
+		Refuse: "SendFileRlst(id, fileName, code, \"\")",
 		Params: []Param{
 			s("targetUserId", "the receiver's usrID"),
 			s("fileName", "path of the file to send"),

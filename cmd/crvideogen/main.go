@@ -240,8 +240,8 @@ func genHeader() string {
 		if f.ReturnsID != "" {
 			b.WriteString(wrap(" * ", "Returns "+f.ReturnsID+", a new NUL-terminated string owned by the caller: free it "+
 				"with crvideo_free. It is returned even when the request fails at once (the failure then "+
-				"arrives on the callback with this ID). Returns NULL only when the SDK is not initialised "+
-				"(CRVIDEOSDK_NOT_INIT: no callback follows) or on an internal error (CRVIDEOSDK_INNER_ERR)."))
+				"arrives on the callback with this ID), also when the SDK is not initialised "+
+				"(CRVIDEOSDK_NOT_INIT). Returns NULL only on an internal error (CRVIDEOSDK_INNER_ERR)."))
 			b.WriteString(" *\n")
 		}
 		b.WriteString(wrap(" * ", "Reported by: "+f.Results))
@@ -354,10 +354,20 @@ func genGo() string {
 		}
 		fail := "nil"
 		if f.Fail != "" {
-			fail = fmt.Sprintf("func() { deliverFailure(func(cb core.Callback) { cb.%s }) }", failCall(f))
+			fail = fmt.Sprintf("func() { deliverFailure(func(cb core.Callback) { cb.%s }) }", failCall(f, f.Fail, "protocol.InnerErr"))
 		}
 		fmt.Fprintf(&b, "\tdefer guard(%q, %s)\n", f.Name, fail)
-		fmt.Fprintf(&b, "\tm := mgr(%q)\n\tif m == nil {\n\t\treturn\n\t}\n", f.Name)
+		fmt.Fprintf(&b, "\tm := mgr(%q)\n\tif m == nil {\n", f.Name)
+		switch {
+		case f.ReturnsID != "":
+			fmt.Fprintf(&b, "\t\tid := newID()\n\t\trefuse(func(cb core.Callback) { cb.%s })\n\t\treturn cString(id)\n",
+				failCall(f, f.Refuse, "protocol.NotInit"))
+		case f.Fail != "":
+			fmt.Fprintf(&b, "\t\trefuse(func(cb core.Callback) { cb.%s })\n\t\treturn\n", failCall(f, f.Fail, "protocol.NotInit"))
+		default:
+			b.WriteString("\t\treturn\n")
+		}
+		b.WriteString("\t}\n")
 		call := fmt.Sprintf("m.%s(%s)", goName(f.Name), strings.Join(goArgs, ", "))
 		if f.ReturnsID != "" {
 			fmt.Fprintf(&b, "\treturn cString(%s)\n", call)
@@ -391,11 +401,12 @@ func genGo() string {
 	return b.String()
 }
 
-// failCall turns f.Fail, e.g. "AcceptCallFail(callID, code, cookie)", into Go
-// that refers to the export's converted arguments: "AcceptCallFail(a0, code, a3)".
-func failCall(f Func) string {
-	open := strings.IndexByte(f.Fail, '(')
-	args := strings.Split(strings.TrimSuffix(f.Fail[open+1:], ")"), ", ")
+// failCall turns call, f.Fail or f.Refuse, e.g. "AcceptCallFail(callID, code,
+// cookie)", into Go that refers to the export's converted arguments and the
+// given code: "AcceptCallFail(a0, protocol.InnerErr, a3)".
+func failCall(f Func, call, code string) string {
+	open := strings.IndexByte(call, '(')
+	args := strings.Split(strings.TrimSuffix(call[open+1:], ")"), ", ")
 	for k, a := range args {
 		for n, p := range f.Params {
 			if a == p.Name {
@@ -403,10 +414,10 @@ func failCall(f Func) string {
 			}
 		}
 		if a == "code" {
-			args[k] = "protocol.InnerErr"
+			args[k] = code
 		}
 	}
-	return f.Fail[:open] + "(" + strings.Join(args, ", ") + ")"
+	return call[:open] + "(" + strings.Join(args, ", ") + ")"
 }
 
 func cppParams(ps []Param) string {
@@ -440,7 +451,7 @@ func genCpp() string {
 
 	b.WriteString("/**\n * CloudroomVideoMgr is the seed's singleton component: one method per crvideomgr_\n" +
 		" * function of crvideomgr.h, same parameters in the same order, taking and returning\n" +
-		" * std::string. IDs come back as std::string (empty when the SDK is not initialised).\n */\n" +
+		" * std::string. IDs come back as std::string (empty only on an internal error).\n */\n" +
 		"class CloudroomVideoMgr {\npublic:\n" +
 		"    /** instance returns the process-wide object. */\n" +
 		"    static CloudroomVideoMgr *instance() { static CloudroomVideoMgr mgr; return &mgr; }\n\n" +

@@ -10,19 +10,36 @@ import (
 	"github.com/crvideomgr/crvideomgr/protocol"
 )
 
-// TestFailCallsNameExistingCallbacks checks every Fail against the callbacks.
+// TestIDFunctionsRefuse checks how each function reports a failure it cannot
+// send: an ID function reports CRVIDEOSDK_NOT_INIT through Refuse (and an
+// internal error as NULL, not through Fail); the others through Fail.
+func TestIDFunctionsRefuse(t *testing.T) {
+	for _, f := range funcs {
+		if f.Fail != "" && f.ReturnsID != "" {
+			t.Errorf("function %s: an ID function reports an internal error as NULL, not through Fail", f.Name)
+		}
+		if (f.Refuse != "") != (f.ReturnsID != "") {
+			t.Errorf("function %s: an ID function, and only one, reports CRVIDEOSDK_NOT_INIT through Refuse", f.Name)
+		}
+	}
+}
+
+// TestFailCallsNameExistingCallbacks checks every Fail and Refuse against the
+// callbacks.
 func TestFailCallsNameExistingCallbacks(t *testing.T) {
 	for _, f := range funcs {
-		if f.Fail == "" {
-			continue
-		}
-		call := failCall(f)
-		if !strings.Contains(call, "protocol.InnerErr") {
-			t.Errorf("%s: %q passes no error code", f.Name, call)
-		}
-		method := call[:strings.IndexByte(call, '(')]
-		if _, ok := reflect.TypeOf((*core.Callback)(nil)).Elem().MethodByName(method); !ok {
-			t.Errorf("%s: Fail names %s, not a callback", f.Name, method)
+		for _, c := range []string{f.Fail, f.Refuse} {
+			if c == "" {
+				continue
+			}
+			call := failCall(f, c, "protocol.NotInit")
+			if !strings.Contains(call, "protocol.NotInit") {
+				t.Errorf("%s: %q passes no error code", f.Name, call)
+			}
+			method := call[:strings.IndexByte(call, '(')]
+			if _, ok := reflect.TypeOf((*core.Callback)(nil)).Elem().MethodByName(method); !ok {
+				t.Errorf("%s: %q names %s, not a callback", f.Name, c, method)
+			}
 		}
 	}
 }

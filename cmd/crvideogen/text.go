@@ -46,19 +46,27 @@ const headerIntro = `/*
  * g_unix_fd_add.
  *
  * After crvideo_uninit returns (called outside a callback), or once the callback that
- * called it returns, no callback runs again until the next crvideo_init. Do not hold a
+ * called it returns, no callback of that crvideo_init runs again (calls made afterwards
+ * fail with CRVIDEOSDK_NOT_INIT, below). Do not hold a
  * lock that your callbacks take while calling crvideo_uninit from another thread: it
  * waits for a running callback to return. Callbacks must return normally: no C++
  * exception and no longjmp may cross the library.
  *
  * BEFORE crvideo_init AND AFTER crvideo_uninit (CRVIDEOSDK_NOT_INIT)
  *
- * There is no session and no thread to deliver callbacks, so the crvideomgr_ functions
- * do nothing, call no callback, and those that return an ID return NULL. The refusal
- * is written to the log of the last crvideo_init, if any, and crvideo_poll returns
- * -CRVIDEOSDK_NOT_INIT. crvideo_setCallbacks, crvideo_setServerAddr,
- * crvideo_setTrustedCA and crvideo_setPollMode work at any time and their settings
- * survive crvideo_uninit.
+ * There is no session: every crvideomgr_ function but logout fails with
+ * CRVIDEOSDK_NOT_INIT through its failure callback, registered with crvideo_setCallbacks
+ * as for any other failure (loginFail(CRVIDEOSDK_NOT_INIT, cookie), callFail(callID,
+ * CRVIDEOSDK_NOT_INIT, cookie), sendCmdRlst(taskID, CRVIDEOSDK_NOT_INIT, "") ...), and
+ * those that return an ID return one. The callback arrives asynchronously, never from
+ * inside the call: in thread mode on a short-lived library thread (not a thread of a
+ * crvideo_init), in poll mode inside crvideo_poll, which then returns how many ran
+ * (-CRVIDEOSDK_NOT_INIT when none was pending); crvideo_pollFd signals them. Calls made
+ * while such refusals are still pending have theirs queued behind (at most 65536 are
+ * kept; beyond, a refusal is dropped and logged). logout does nothing. The refusal is
+ * written to the log of the last crvideo_init, if any. crvideo_setCallbacks,
+ * crvideo_setServerAddr, crvideo_setTrustedCA and crvideo_setPollMode work at any time
+ * and their settings survive crvideo_uninit.
  *
  * ERRORS INSIDE THE LIBRARY
  *
@@ -147,7 +155,10 @@ CRVIDEO_API int crvideo_init(const char *sdkDatSavePath);
 /**
  * crvideo_uninit stops the SDK: ends the session as crvideomgr_logout does, drops
  * pending events, stops the dispatch thread and closes the log. Does nothing when not
- * initialised.
+ * initialised. It is prompt in every state: logged in, mid-transfer, mid-login (a
+ * dial or a login reply under way) and reconnecting to servers that do not answer
+ * alike, the only waits being a callback still running and, when logged in, the
+ * server's answer to the logout (at most 2 s, at once when the connection is dead).
  *
  * Called outside a callback, it returns once no callback is running and none will run
  * again (it waits for a callback running on another thread to return). Called from
@@ -232,9 +243,10 @@ CRVIDEO_API int crvideo_setPollMode(int on);
  * maxEvents <= 0) on the calling thread and returns how many ran, 0 when none was
  * pending. Never blocks waiting for events: wait on crvideo_pollFd for that.
  *
- * Returns -CRVIDEOSDK_NOT_INIT before crvideo_init, and 0 when poll mode is off or
- * when called from inside a callback (it does not nest). Calls from several threads
- * are serialised: callbacks still run one at a time.
+ * Not initialised, it runs the pending CRVIDEOSDK_NOT_INIT failures (see above) and
+ * returns how many ran, or -CRVIDEOSDK_NOT_INIT when none was pending. Returns 0 when
+ * poll mode is off or when called from inside a callback (it does not nest). Calls from
+ * several threads are serialised: callbacks still run one at a time.
  */
 CRVIDEO_API int crvideo_poll(int maxEvents);
 

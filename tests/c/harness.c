@@ -194,7 +194,8 @@ ev_t *ev_wait(const char *name, const char *s0, int ms)
             struct pollfd p = {crvideo_pollFd(), POLLIN, 0};
             ASSERT_GE(p.fd, 0);
             poll(&p, 1, left > 50 ? 50 : (int)left);
-            ASSERT_GE(crvideo_poll(0), 0);
+            int rc = crvideo_poll(0); /* -NOT_INIT: no instance and no refusal pending */
+            ASSERT(rc >= 0 || rc == -CRVIDEOSDK_NOT_INIT);
             pthread_mutex_lock(&q_mu);
         } else {
             struct timespec ts;

@@ -89,15 +89,17 @@ int main()
     CHECK(mgr == CloudroomVideoMgr::instance());
     CHECK(CloudroomVideoSDK::version() == CRVIDEOMGR_VERSION);
     CHECK(CloudroomVideoSDK::strerror(CRVIDEOSDK_ERR_BUSY) == "callee busy or do-not-disturb");
-    CHECK(mgr->call("x", "", "", "").empty()); // not initialised: empty ID
-
     Recorder rec;
     CHECK(mgr->setCallback(&rec) == CRVIDEOSDK_NOERR);
+    Event e;
+    // Not initialised: an ID all the same, and callFail(ID, CRVIDEOSDK_NOT_INIT).
+    std::string early = mgr->call("x", "", "", "early");
+    CHECK(!early.empty());
+    CHECK(rec.wait("callFail", &e) && e.a == early && e.code == CRVIDEOSDK_NOT_INIT && e.b == "early");
     CHECK(sdk->init(std::string(tmp) + "/sdk-cpp") == CRVIDEOSDK_NOERR);
     sdk->setServerAddr(std::getenv("CRV_ADDR"));
     const std::string me = "cpp-user";
     mgr->login(std::getenv("CRV_ACNT"), std::getenv("CRV_PSWD"), "C++ user", me, "", "cookie-1");
-    Event e;
     CHECK(rec.wait("loginSuccess", &e) && e.a == me && e.b == "cookie-1");
 
     mgr->getUserStatus("throw"); // the callback throws
