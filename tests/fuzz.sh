@@ -10,6 +10,7 @@ targets=(
   "./protocol FuzzParseHeader"
   "./protocol FuzzDecode"
   "./protocol FuzzCodecDiff"
+  "./core FuzzB64"
   "./core FuzzServerFrames"
   "./server FuzzServerInput"
   "./server FuzzServerOps"
