@@ -13,8 +13,10 @@
  *     crvideomgr_logout();
  *     crvideo_uninit();
  *
- * Every crvideomgr_ function reports its outcome asynchronously, exactly once, through
- * the callback named in its description; never from inside the call itself.
+ * Every crvideomgr_ function but logout reports its outcome asynchronously, once, through
+ * the callback named in its description; never from inside the call itself. Events
+ * still pending at crvideo_uninit are dropped: a request still in flight then gets no
+ * callback.
  *
  * STRINGS
  *
@@ -30,7 +32,8 @@
  * inside a callback (login, logout and crvideo_uninit included).
  *
  * Thread mode (the default): callbacks run one at a time, in event order, on one
- * thread owned by the library, created by crvideo_init and ended by crvideo_uninit.
+ * thread owned by the library, created by crvideo_init (and by each switch back from
+ * poll mode) and ended by crvideo_uninit (or a switch to poll mode).
  * No lock that a library function needs is held while a callback runs, so any function
  * may be called from a callback. A slow callback delays the ones after it (never the
  * network: events queue meanwhile).
@@ -54,8 +57,8 @@
  * as for any other failure (loginFail(CRVIDEOSDK_NOT_INIT, cookie), callFail(callID,
  * CRVIDEOSDK_NOT_INIT, cookie), sendCmdRlst(taskID, CRVIDEOSDK_NOT_INIT, "") ...), and
  * those that return an ID return one. The callback arrives asynchronously, never from
- * inside the call: in thread mode on a short-lived library thread (not a thread of a
- * crvideo_init), in poll mode inside crvideo_poll, which then returns how many ran
+ * inside the call: in thread mode on a short-lived library thread (or on the dispatch
+ * thread of a crvideo_init that comes before they ran), in poll mode inside crvideo_poll, which then returns how many ran
  * (-CRVIDEOSDK_NOT_INIT when none was pending); crvideo_pollFd signals them. Calls made
  * while such refusals are still pending have theirs queued behind (at most 65536 are
  * kept; beyond, a refusal is dropped and logged). logout does nothing. The refusal is
@@ -180,53 +183,48 @@ typedef enum CRVIDEOSDK_ERR_DEF {
  * idle, 2 busy, 3 in a meeting. Parse them tolerantly: fields may be added.
  */
 typedef struct CRVideoMgrCallbacks {
-    /* loginSuccess reports a successful login. Its strings are valid only until it returns.
+    /* loginSuccess reports a successful login.
      *   usrID: your usrID
      *   cookie: login's cookie
      */
     void (*loginSuccess)(void *userdata, const char *usrID, const char *cookie);
-    /* loginFail reports a failed login. Its strings are valid only until it returns.
+    /* loginFail reports a failed login.
      *   sdkErr: why
      *   cookie: login's cookie
      */
     void (*loginFail)(void *userdata, int sdkErr, const char *cookie);
-    /* setDNDStatusSuccess reports that setDNDStatus took effect. Its strings are valid only
-     * until it returns.
+    /* setDNDStatusSuccess reports that setDNDStatus took effect.
      *   cookie: setDNDStatus's cookie
      */
     void (*setDNDStatusSuccess)(void *userdata, const char *cookie);
-    /* setDNDStatusFail reports that setDNDStatus failed. Its strings are valid only until
-     * it returns.
+    /* setDNDStatusFail reports that setDNDStatus failed.
      *   sdkErr: why
      *   cookie: setDNDStatus's cookie
      */
     void (*setDNDStatusFail)(void *userdata, int sdkErr, const char *cookie);
     /* getUserStatusSuccess delivers the status list asked for by getUserStatus. A user not
-     * in the list is offline. Its strings are valid only until it returns.
+     * in the list is offline.
      *   usersStatus: UserStatusObjs JSON array of the enterprise's online users
      *   cookie: getUserStatus's cookie
      */
     void (*getUserStatusSuccess)(void *userdata, const char *usersStatus, const char *cookie);
-    /* getUserStatusFail reports that getUserStatus failed. Its strings are valid only until
-     * it returns.
+    /* getUserStatusFail reports that getUserStatus failed.
      *   sdkErr: why
      *   cookie: getUserStatus's cookie
      */
     void (*getUserStatusFail)(void *userdata, int sdkErr, const char *cookie);
-    /* startUserStatusNotifyRslt reports the result of startUserStatusNotify. Its strings
-     * are valid only until it returns.
+    /* startUserStatusNotifyRslt reports the result of startUserStatusNotify.
      *   sdkErr: 0 or why not
      *   cookie: startUserStatusNotify's cookie
      */
     void (*startUserStatusNotifyRslt)(void *userdata, int sdkErr, const char *cookie);
-    /* stopUserStatusNotifyRslt reports the result of stopUserStatusNotify. Its strings are
-     * valid only until it returns.
+    /* stopUserStatusNotifyRslt reports the result of stopUserStatusNotify.
      *   sdkErr: 0 or why not
      *   cookie: stopUserStatusNotify's cookie
      */
     void (*stopUserStatusNotifyRslt)(void *userdata, int sdkErr, const char *cookie);
     /* notifyUserStatus reports one user's status change while subscribed (the seed spells
-     * it ntifyUserStatus). Its strings are valid only until it returns.
+     * it ntifyUserStatus).
      *   userStatus: UserStatusObj JSON of the user whose status changed
      *   cookie: startUserStatusNotify's cookie
      */
@@ -235,153 +233,131 @@ typedef struct CRVideoMgrCallbacks {
      *   sdkErr: CRVIDEOSDK_KICKOUT_BY_RELOGIN or CRVIDEOSDK_CONNECTIONLOST
      */
     void (*lineOff)(void *userdata, int sdkErr);
-    /* createMeetingSuccess reports a created meeting. Its strings are valid only until it
-     * returns.
+    /* createMeetingSuccess reports a created meeting.
      *   meetObj: MeetInfoObj JSON of the new meeting
      *   cookie: createMeeting's cookie
      */
     void (*createMeetingSuccess)(void *userdata, const char *meetObj, const char *cookie);
-    /* createMeetingFail reports that createMeeting failed. Its strings are valid only until
-     * it returns.
+    /* createMeetingFail reports that createMeeting failed.
      *   sdkErr: why
      *   cookie: createMeeting's cookie
      */
     void (*createMeetingFail)(void *userdata, int sdkErr, const char *cookie);
-    /* destroyMeetingRslt reports the result of destroyMeeting. Its strings are valid only
-     * until it returns.
+    /* destroyMeetingRslt reports the result of destroyMeeting.
      *   sdkErr: 0 or why not
      *   cookie: destroyMeeting's cookie
      */
     void (*destroyMeetingRslt)(void *userdata, int sdkErr, const char *cookie);
-    /* getMeetingsSuccess delivers the meeting list. Its strings are valid only until it
-     * returns.
+    /* getMeetingsSuccess delivers the meeting list.
      *   jsonMeetings: MeetInfoObjs JSON array, newest first
      *   cookie: getMeetings's cookie
      */
     void (*getMeetingsSuccess)(void *userdata, const char *jsonMeetings, const char *cookie);
-    /* getMeetingsFail reports that getMeetings failed. Its strings are valid only until it
-     * returns.
+    /* getMeetingsFail reports that getMeetings failed.
      *   sdkErr: why
      *   cookie: getMeetings's cookie
      */
     void (*getMeetingsFail)(void *userdata, int sdkErr, const char *cookie);
-    /* callSuccess reports that the callee is ringing. Its strings are valid only until it
-     * returns.
+    /* callSuccess reports that the callee is ringing.
      *   callID: the call ID call returned
      *   cookie: call's cookie
      */
     void (*callSuccess)(void *userdata, const char *callID, const char *cookie);
-    /* callFail reports that a call could not be placed. Its strings are valid only until it
-     * returns.
+    /* callFail reports that a call could not be placed.
      *   callID: the call ID call returned
      *   sdkErr: why
      *   cookie: call's cookie
      */
     void (*callFail)(void *userdata, const char *callID, int sdkErr, const char *cookie);
-    /* acceptCallSuccess reports that acceptCall connected the call. Its strings are valid
-     * only until it returns.
+    /* acceptCallSuccess reports that acceptCall connected the call.
      *   callID: the call ID
      *   cookie: acceptCall's cookie
      */
     void (*acceptCallSuccess)(void *userdata, const char *callID, const char *cookie);
-    /* acceptCallFail reports that acceptCall failed. Its strings are valid only until it
-     * returns.
+    /* acceptCallFail reports that acceptCall failed.
      *   callID: the call ID
      *   sdkErr: why
      *   cookie: acceptCall's cookie
      */
     void (*acceptCallFail)(void *userdata, const char *callID, int sdkErr, const char *cookie);
-    /* rejectCallSuccess reports that rejectCall ended the call. Its strings are valid only
-     * until it returns.
+    /* rejectCallSuccess reports that rejectCall ended the call.
      *   callID: the call ID
      *   cookie: rejectCall's cookie
      */
     void (*rejectCallSuccess)(void *userdata, const char *callID, const char *cookie);
-    /* rejectCallFail reports that rejectCall failed. Its strings are valid only until it
-     * returns.
+    /* rejectCallFail reports that rejectCall failed.
      *   callID: the call ID
      *   sdkErr: why
      *   cookie: rejectCall's cookie
      */
     void (*rejectCallFail)(void *userdata, const char *callID, int sdkErr, const char *cookie);
-    /* hungupCallSuccess reports that hungupCall ended the call. Its strings are valid only
-     * until it returns.
+    /* hungupCallSuccess reports that hungupCall ended the call.
      *   callID: the call ID
      *   cookie: hungupCall's cookie
      */
     void (*hungupCallSuccess)(void *userdata, const char *callID, const char *cookie);
-    /* hungupCallFail reports that hungupCall failed. Its strings are valid only until it
-     * returns.
+    /* hungupCallFail reports that hungupCall failed.
      *   callID: the call ID
      *   sdkErr: why
      *   cookie: hungupCall's cookie
      */
     void (*hungupCallFail)(void *userdata, const char *callID, int sdkErr, const char *cookie);
     /* notifyCallIn reports an incoming call or invitation. Answer with acceptCall,
-     * rejectCall or hungupCall. Its strings are valid only until it returns.
+     * rejectCall or hungupCall.
      *   callID: the call ID (or invite ID) to answer
      *   meetObj: the caller's meetObj, "" for none
      *   callerID: the caller's (or inviter's) usrID
      *   usrExtDat: the caller's data
      */
     void (*notifyCallIn)(void *userdata, const char *callID, const char *meetObj, const char *callerID, const char *usrExtDat);
-    /* notifyCallAccepted reports that the callee accepted your call. Its strings are valid
-     * only until it returns.
+    /* notifyCallAccepted reports that the callee accepted your call.
      *   callID: the call ID
      *   usrExtDat: the callee's data
      *   meetObj: the callee's meetObj, "" for none
      */
     void (*notifyCallAccepted)(void *userdata, const char *callID, const char *usrExtDat, const char *meetObj);
-    /* notifyCallRejected reports that your call was rejected or not answered. Its strings
-     * are valid only until it returns.
+    /* notifyCallRejected reports that your call was rejected or not answered.
      *   callID: the call ID
      *   reason: CRVIDEOSDK_ERR_REFUSE (rejected) or CRVIDEOSDK_ERR_NOANSWER (ring timeout)
      *   usrExtDat: the callee's data ("" on timeout)
      */
     void (*notifyCallRejected)(void *userdata, const char *callID, int reason, const char *usrExtDat);
     /* notifyCallHungup reports that the other party hung up, a ringing call timed out, an
-     * invitation was cancelled, or the other party's session ended. Its strings are valid
-     * only until it returns.
+     * invitation was cancelled, or the other party's session ended.
      *   callID: the call ID (or invite ID)
      *   usrExtDat: the other party's data; "" on timeout or session end
      */
     void (*notifyCallHungup)(void *userdata, const char *callID, const char *usrExtDat);
-    /* callMorePartyRslt reports the result of callMoreParty. Its strings are valid only
-     * until it returns.
+    /* callMorePartyRslt reports the result of callMoreParty.
      *   callID: the invite ID
      *   sdkErr: 0 or why not
      *   cookie: callMoreParty's cookie
      */
     void (*callMorePartyRslt)(void *userdata, const char *callID, int sdkErr, const char *cookie);
-    /* cancelCallMorePartyRslt reports the result of cancelCallMoreParty. Its strings are
-     * valid only until it returns.
+    /* cancelCallMorePartyRslt reports the result of cancelCallMoreParty.
      *   callID: the invite ID
      *   sdkErr: 0 or why not
      *   cookie: cancelCallMoreParty's cookie
      */
     void (*cancelCallMorePartyRslt)(void *userdata, const char *callID, int sdkErr, const char *cookie);
-    /* notifyCallMorePartyStatus reports the invitee's state. Its strings are valid only
-     * until it returns.
+    /* notifyCallMorePartyStatus reports the invitee's state.
      *   callID: the invite ID
      *   status: 0 ringing, 1 accepted, 2 rejected, 3 no answer, 4 hung up
      */
     void (*notifyCallMorePartyStatus)(void *userdata, const char *callID, int status);
-    /* sendCmdRlst reports the result of sendCmd. Its strings are valid only until it
-     * returns.
+    /* sendCmdRlst reports the result of sendCmd.
      *   taskID: the task ID
      *   sdkErr: 0 or why not
      *   cookie: ""
      */
     void (*sendCmdRlst)(void *userdata, const char *taskID, int sdkErr, const char *cookie);
-    /* sendBufferRlst reports the result of sendBuffer. Its strings are valid only until it
-     * returns.
+    /* sendBufferRlst reports the result of sendBuffer.
      *   taskID: the task ID
      *   sdkErr: 0 or why not
      *   cookie: ""
      */
     void (*sendBufferRlst)(void *userdata, const char *taskID, int sdkErr, const char *cookie);
-    /* sendFileRlst reports the result of sendFile. Its strings are valid only until it
-     * returns.
+    /* sendFileRlst reports the result of sendFile.
      *   taskID: the task ID
      *   fileName: the fileName passed to sendFile
      *   sdkErr: 0 or why not
@@ -389,42 +365,37 @@ typedef struct CRVideoMgrCallbacks {
      */
     void (*sendFileRlst)(void *userdata, const char *taskID, const char *fileName, int sdkErr, const char *cookie);
     /* sendProgress reports the progress of sendBuffer or sendFile: at least at start and
-     * end, at most about 10 times a second per task. Its strings are valid only until it
-     * returns.
+     * end, at most about 10 times a second per task.
      *   taskID: the task ID
      *   sendedLen: bytes sent so far (decoded data or file bytes)
      *   totalLen: bytes in all
      *   cookie: ""
      */
     void (*sendProgress)(void *userdata, const char *taskID, int sendedLen, int totalLen, const char *cookie);
-    /* cancelSendRlst reports the result of cancelSend. Its strings are valid only until it
-     * returns.
+    /* cancelSendRlst reports the result of cancelSend.
      *   taskID: the task ID
      *   sdkErr: 0 or why not
      *   cookie: ""
      */
     void (*cancelSendRlst)(void *userdata, const char *taskID, int sdkErr, const char *cookie);
-    /* notifyCmdData delivers data sent with sendCmd. Its strings are valid only until it
-     * returns.
+    /* notifyCmdData delivers data sent with sendCmd.
      *   sourceUserId: the sender's usrID
      *   data: base64 of the data
      */
     void (*notifyCmdData)(void *userdata, const char *sourceUserId, const char *data);
-    /* notifyBufferData delivers data sent with sendBuffer. Its strings are valid only until
-     * it returns.
+    /* notifyBufferData delivers data sent with sendBuffer.
      *   sourceUserId: the sender's usrID
      *   data: base64 of the data
      */
     void (*notifyBufferData)(void *userdata, const char *sourceUserId, const char *data);
-    /* notifyFileData delivers a file sent with sendFile. Its strings are valid only until
-     * it returns.
+    /* notifyFileData delivers a file sent with sendFile.
      *   sourceUserId: the sender's usrID
      *   tmpFile: path of a new file in the temp directory; it is yours: move or delete it
      *   orgFileName: the sender's base file name (no directories)
      */
     void (*notifyFileData)(void *userdata, const char *sourceUserId, const char *tmpFile, const char *orgFileName);
     /* notifyCancelSend reports that an incoming transfer was cancelled or broke off;
-     * nothing of it is kept. Its strings are valid only until it returns.
+     * nothing of it is kept.
      *   sendId: the task ID
      */
     void (*notifyCancelSend)(void *userdata, const char *sendId);
@@ -442,13 +413,11 @@ typedef struct CRVideoMgrCallbacks {
  * crvideo_init starts the SDK: creates sdkDatSavePath if missing, opens the log file
  * <sdkDatSavePath>/crvideomgr.log and starts the dispatch thread (in thread mode).
  * Call it once before any crvideomgr_ function; it may be called again after
- * crvideo_uninit, any number of times.
+ * crvideo_uninit, any number of times, also in the callback that called crvideo_uninit.
  *
  * Returns CRVIDEOSDK_NOERR; CRVIDEOSDK_PARAM_ERR when sdkDatSavePath is NULL, "" or
  * cannot be created or written; CRVIDEOSDK_LOGINSTATE_ERROR when the SDK is already
  * initialised (the running instance is left as it is).
- *
- * Thread-safe; may be called from a callback (after crvideo_uninit in that callback).
  */
 CRVIDEO_API int crvideo_init(const char *sdkDatSavePath);
 
@@ -457,22 +426,24 @@ CRVIDEO_API int crvideo_init(const char *sdkDatSavePath);
  * pending events, stops the dispatch thread and closes the log. Does nothing when not
  * initialised. It is prompt in every state: logged in, mid-transfer, mid-login (a
  * dial or a login reply under way) and reconnecting to servers that do not answer
- * alike, the only waits being a callback still running and, when logged in, the
- * server's answer to the logout (at most 2 s, at once when the connection is dead).
+ * alike. When logged in it waits for the server's answer to the logout (at most 2 s;
+ * not at all when the connection is dead), from inside a callback too.
  *
- * Called outside a callback, it returns once no callback is running and none will run
- * again (it waits for a callback running on another thread to return). Called from
- * inside a callback, it returns at once and no further callback runs after the
- * current one returns. The callback registration, server address and poll mode are
- * kept for the next crvideo_init.
+ * Called outside a callback, it also waits for a callback running on another thread
+ * to return and for the library's threads and goroutines to end (normally
+ * microseconds, at most 1 s), and returns once none will run again. Called from inside
+ * a callback, it does not wait for that callback: no further callback runs after the
+ * current one returns. The callback registration, server address, trusted CAs and
+ * poll mode are kept for the next crvideo_init.
  */
 CRVIDEO_API void crvideo_uninit(void);
 
 /**
  * crvideo_setServerAddr sets where crvideomgr_login connects:
  * "host:port[;host:port...]" (tried in order), or ws:// or wss:// URLs. The copy is
- * kept across crvideo_uninit and used by the next login. May be called at any time,
- * from any thread, from a callback.
+ * kept across crvideo_uninit and used by the next login (a session, its reconnects
+ * included, keeps the addresses it logged in with). May be called at any time, before
+ * crvideo_init too.
  */
 CRVIDEO_API void crvideo_setServerAddr(const char *serverAddr);
 
@@ -488,7 +459,7 @@ CRVIDEO_API void crvideo_setServerAddr(const char *serverAddr);
  * Returns CRVIDEOSDK_NOERR; CRVIDEOSDK_PARAM_ERR when the file cannot be read, is not a
  * regular file (a device or FIFO is refused, never read), is over 1 MiB or holds no PEM
  * certificate (the previous setting is then kept). May be called at any time, before
- * crvideo_init too, from any thread, from a callback.
+ * crvideo_init too.
  */
 CRVIDEO_API int crvideo_setTrustedCA(const char *pemFile);
 
@@ -498,8 +469,8 @@ CRVIDEO_API int crvideo_setTrustedCA(const char *pemFile);
  * your program was compiled, so a newer library can grow the struct at its end); the
  * caller's struct need not outlive the call. userdata is passed back untouched.
  *
- * NULL cbs clears the registration. May be called before or after crvideo_init, from
- * any thread, from a callback; the registration survives crvideo_uninit. A callback
+ * NULL cbs clears the registration. May be called before or after crvideo_init; the
+ * registration survives crvideo_uninit. A callback
  * already running finishes with the old registration; the next one uses the new.
  *
  * Returns CRVIDEOSDK_NOERR, or CRVIDEOSDK_PARAM_ERR when cbsSize is smaller than
@@ -510,7 +481,7 @@ CRVIDEO_API int crvideo_setCallbacks(const CRVideoMgrCallbacks *cbs, size_t cbsS
 /**
  * crvideo_strerror returns a short English text for an error code, or "unknown error
  * code" for a value not in CRVIDEOSDK_ERR_DEF. The string is static: do not free it.
- * Works at any time, from any thread.
+ * Works at any time.
  */
 CRVIDEO_API const char *crvideo_strerror(int sdkErr);
 
@@ -522,7 +493,7 @@ CRVIDEO_API const char *crvideo_version(void);
 
 /**
  * crvideo_free frees a string returned by this library (crvideomgr_call and the other
- * ID-returning functions). NULL is ignored. Works at any time, from any thread.
+ * ID-returning functions). NULL is ignored. Works at any time.
  */
 CRVIDEO_API void crvideo_free(void *p);
 
@@ -531,7 +502,7 @@ CRVIDEO_API void crvideo_free(void *p);
 /**
  * crvideo_setPollMode chooses where callbacks run: on == 0 (the default) on the
  * library's dispatch thread; on != 0 only inside crvideo_poll, on the caller's
- * thread. May be called at any time, before crvideo_init too, from a callback (the
+ * thread. May be called at any time, before crvideo_init too (from a callback the
  * change applies after the current callback returns); the setting survives
  * crvideo_uninit. Switching never loses or reorders events; each switch back to thread
  * mode starts a new dispatch thread. Returns CRVIDEOSDK_NOERR.
@@ -543,10 +514,11 @@ CRVIDEO_API int crvideo_setPollMode(int on);
  * maxEvents <= 0) on the calling thread and returns how many ran, 0 when none was
  * pending. Never blocks waiting for events: wait on crvideo_pollFd for that.
  *
- * Not initialised, it runs the pending CRVIDEOSDK_NOT_INIT failures (see above) and
- * returns how many ran, or -CRVIDEOSDK_NOT_INIT when none was pending. Returns 0 when
- * poll mode is off or when called from inside a callback (it does not nest). Calls from
- * several threads are serialised: callbacks still run one at a time.
+ * Initialised, it returns 0 when poll mode is off or when called from inside a callback
+ * (it does not nest). Not initialised, it runs the pending CRVIDEOSDK_NOT_INIT
+ * failures (see above) and returns how many ran, or -CRVIDEOSDK_NOT_INIT when none ran
+ * (none pending, poll mode off, or called from inside a callback). Calls from several
+ * threads are serialised: callbacks still run one at a time.
  */
 CRVIDEO_API int crvideo_poll(int maxEvents);
 
@@ -555,12 +527,24 @@ CRVIDEO_API int crvideo_poll(int maxEvents);
  * in poll mode. Do not read, write or close it: crvideo_poll clears it. It may be
  * readable without an event (crvideo_poll then returns 0). The same descriptor serves
  * the whole life of the process, across crvideo_uninit and crvideo_init. Returns -1
- * when the system has no descriptor to spare. Works at any time, from any thread.
+ * when the system has no descriptor to spare. Works at any time.
  */
 CRVIDEO_API int crvideo_pollFd(void);
 
 /* ---- CloudroomVideoMgr: one function per method of the seed API ------------------- */
-/* Each function copies its arguments, queues the request and returns at once.      */
+
+/*
+ * What holds for every function below, and is not repeated at each:
+ *  - it copies its arguments, queues the request and returns at once; its result (the
+ *    callbacks under "Reported by") never arrives from inside the call;
+ *  - cookie is your data, echoed back untouched in the result callback and never sent
+ *    to the server;
+ *  - a function that returns an ID returns a new NUL-terminated string that is yours
+ *    to free with crvideo_free, also when the request fails at once (the failure then
+ *    arrives on the callback with this ID) and when the SDK is not initialised
+ *    (CRVIDEOSDK_NOT_INIT); NULL only on an internal error (CRVIDEOSDK_INNER_ERR);
+ *  - a request that needs a session fails with CRVIDEOSDK_NOT_LOGIN when not logged in.
+ */
 
 /**
  * crvideomgr_login logs in to the server set with crvideo_setServerAddr. A second login of
@@ -574,8 +558,7 @@ CRVIDEO_API int crvideo_pollFd(void);
  *   privAcnt: your own user account, at most 128 characters; "" lets the server assign a
  *     unique usrID
  *   privAuthCode: custom verification data; "" for none
- *   cookie: your data, echoed back untouched in the result callback; never sent to the
- *     server
+ *   cookie: your data for the result callback
  *
  * Reported by: loginSuccess(usrID, cookie) or loginFail(sdkErr, cookie):
  * CRVIDEOSDK_ANCTPSWD_ERR, CRVIDEOSDK_LOGINSTATE_ERROR (already logged in or logging in),
@@ -583,9 +566,6 @@ CRVIDEO_API int crvideo_pollFd(void);
  * handshake or certificate, see crvideo_setTrustedCA), CRVIDEOSDK_PARAM_ERR,
  * CRVIDEOSDK_CUSTOMAUTH_* (privAuthCode verification), CRVIDEOSDK_SERVER_EXCEPTION (also:
  * too many failed logins from this address or for this account; retry later).
- *
- * Thread-safe; may be called from any thread, also from inside a callback. String arguments
- * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API void crvideomgr_login(const char *authAcnt, const char *authPswd, const char *nickName, const char *privAcnt, const char *privAuthCode, const char *cookie);
 
@@ -595,9 +575,6 @@ CRVIDEO_API void crvideomgr_login(const char *authAcnt, const char *authPswd, co
  * callbacks already queued still arrive. Does nothing when not logged in.
  *
  * Reported by: none.
- *
- * Thread-safe; may be called from any thread, also from inside a callback. String arguments
- * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API void crvideomgr_logout(void);
 
@@ -607,13 +584,9 @@ CRVIDEO_API void crvideomgr_logout(void);
  *
  *   DNDStatus: 0 turns do-not-disturb off; any other value turns it on (the meaning is
  *     yours)
- *   cookie: your data, echoed back untouched in the result callback; never sent to the
- *     server
+ *   cookie: your data for the result callback
  *
  * Reported by: setDNDStatusSuccess(cookie) or setDNDStatusFail(sdkErr, cookie).
- *
- * Thread-safe; may be called from any thread, also from inside a callback. String arguments
- * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API void crvideomgr_setDNDStatus(int DNDStatus, const char *cookie);
 
@@ -621,14 +594,10 @@ CRVIDEO_API void crvideomgr_setDNDStatus(int DNDStatus, const char *cookie);
  * crvideomgr_getUserStatus asks for the status of every online user of the enterprise, the
  * caller included.
  *
- *   cookie: your data, echoed back untouched in the result callback; never sent to the
- *     server
+ *   cookie: your data for the result callback
  *
  * Reported by: getUserStatusSuccess(usersStatus, cookie) with a UserStatusObjs JSON array,
  * or getUserStatusFail(sdkErr, cookie).
- *
- * Thread-safe; may be called from any thread, also from inside a callback. String arguments
- * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API void crvideomgr_getUserStatus(const char *cookie);
 
@@ -637,13 +606,9 @@ CRVIDEO_API void crvideomgr_getUserStatus(const char *cookie);
  * enterprise (login, logout, lineOff, call start and end, DND change); each arrives as
  * notifyUserStatus with this cookie. Call getUserStatus first for the initial picture.
  *
- *   cookie: your data, echoed back untouched in the result callback; never sent to the
- *     server
+ *   cookie: your data for the result callback
  *
  * Reported by: startUserStatusNotifyRslt(sdkErr, cookie).
- *
- * Thread-safe; may be called from any thread, also from inside a callback. String arguments
- * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API void crvideomgr_startUserStatusNotify(const char *cookie);
 
@@ -651,13 +616,9 @@ CRVIDEO_API void crvideomgr_startUserStatusNotify(const char *cookie);
  * crvideomgr_stopUserStatusNotify ends the subscription started by startUserStatusNotify.
  * Logout ends it too.
  *
- *   cookie: your data, echoed back untouched in the result callback; never sent to the
- *     server
+ *   cookie: your data for the result callback
  *
  * Reported by: stopUserStatusNotifyRslt(sdkErr, cookie).
- *
- * Thread-safe; may be called from any thread, also from inside a callback. String arguments
- * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API void crvideomgr_stopUserStatusNotify(const char *cookie);
 
@@ -666,15 +627,11 @@ CRVIDEO_API void crvideomgr_stopUserStatusNotify(const char *cookie);
  *
  *   meetSubject: subject, at most 50 characters (code points)
  *   createPswd: 0: no password; 1: the server generates a 6-digit password
- *   cookie: your data, echoed back untouched in the result callback; never sent to the
- *     server
+ *   cookie: your data for the result callback
  *
  * Reported by: createMeetingSuccess(meetObj, cookie) with a MeetInfoObj, or
  * createMeetingFail(sdkErr, cookie): CRVIDEOSDK_PARAM_ERR for a long subject or createPswd
  * not 0 or 1.
- *
- * Thread-safe; may be called from any thread, also from inside a callback. String arguments
- * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API void crvideomgr_createMeeting(const char *meetSubject, int createPswd, const char *cookie);
 
@@ -682,28 +639,20 @@ CRVIDEO_API void crvideomgr_createMeeting(const char *meetSubject, int createPsw
  * crvideomgr_destroyMeeting destroys a meeting of the enterprise.
  *
  *   meetID: the meeting's ID
- *   cookie: your data, echoed back untouched in the result callback; never sent to the
- *     server
+ *   cookie: your data for the result callback
  *
  * Reported by: destroyMeetingRslt(sdkErr, cookie): CRVIDEOSDK_MEETNOTEXIST for an unknown
  * ID.
- *
- * Thread-safe; may be called from any thread, also from inside a callback. String arguments
- * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API void crvideomgr_destroyMeeting(int meetID, const char *cookie);
 
 /**
  * crvideomgr_getMeetings lists the enterprise's meetings, newest first.
  *
- *   cookie: your data, echoed back untouched in the result callback; never sent to the
- *     server
+ *   cookie: your data for the result callback
  *
  * Reported by: getMeetingsSuccess(jsonMeetings, cookie) with a MeetInfoObjs JSON array, or
  * getMeetingsFail(sdkErr, cookie).
- *
- * Thread-safe; may be called from any thread, also from inside a callback. String arguments
- * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API void crvideomgr_getMeetings(const char *cookie);
 
@@ -715,22 +664,15 @@ CRVIDEO_API void crvideomgr_getMeetings(const char *cookie);
  *   calledUserID: the callee's usrID
  *   meetObj: "" or a MeetInfoObj JSON object, at most 8192 bytes
  *   usrExtDat: your data for the callee, at most 8192 bytes
- *   cookie: your data, echoed back untouched in the result callback; never sent to the
- *     server
+ *   cookie: your data for the result callback
  *
- * Returns the new call ID, a new NUL-terminated string owned by the caller: free it with
- * crvideo_free. It is returned even when the request fails at once (the failure then
- * arrives on the callback with this ID), also when the SDK is not initialised
- * (CRVIDEOSDK_NOT_INIT). Returns NULL only on an internal error (CRVIDEOSDK_INNER_ERR).
+ * Returns the new call ID (free it with crvideo_free).
  *
  * Reported by: callSuccess(callID, cookie) once the callee is ringing (the callee gets
  * notifyCallIn), or callFail(callID, sdkErr, cookie): CRVIDEOSDK_ERR_OFFLINE,
  * CRVIDEOSDK_ERR_BUSY (busy or DND), CRVIDEOSDK_ERR_CALL_EXIST (you are in a call),
  * CRVIDEOSDK_PARAM_ERR (yourself, bad meetObj, too long). Then notifyCallAccepted,
  * notifyCallRejected or notifyCallHungup.
- *
- * Thread-safe; may be called from any thread, also from inside a callback. String arguments
- * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API char *crvideomgr_call(const char *calledUserID, const char *meetObj, const char *usrExtDat, const char *cookie);
 
@@ -741,14 +683,10 @@ CRVIDEO_API char *crvideomgr_call(const char *calledUserID, const char *meetObj,
  *   callID: the call ID (or invite ID) from notifyCallIn
  *   meetObj: "" or a MeetInfoObj JSON object for the caller, at most 8192 bytes
  *   usrExtDat: your data for the caller, at most 8192 bytes
- *   cookie: your data, echoed back untouched in the result callback; never sent to the
- *     server
+ *   cookie: your data for the result callback
  *
  * Reported by: acceptCallSuccess(callID, cookie) or acceptCallFail(callID, sdkErr, cookie):
  * CRVIDEOSDK_INVALID_CALLID when the call is unknown, ended or not yours.
- *
- * Thread-safe; may be called from any thread, also from inside a callback. String arguments
- * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API void crvideomgr_acceptCall(const char *callID, const char *meetObj, const char *usrExtDat, const char *cookie);
 
@@ -758,14 +696,10 @@ CRVIDEO_API void crvideomgr_acceptCall(const char *callID, const char *meetObj, 
  *
  *   callID: the call ID (or invite ID) from notifyCallIn
  *   usrExtDat: your data for the caller, at most 8192 bytes
- *   cookie: your data, echoed back untouched in the result callback; never sent to the
- *     server
+ *   cookie: your data for the result callback
  *
  * Reported by: rejectCallSuccess(callID, cookie) or rejectCallFail(callID, sdkErr, cookie):
  * CRVIDEOSDK_INVALID_CALLID.
- *
- * Thread-safe; may be called from any thread, also from inside a callback. String arguments
- * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API void crvideomgr_rejectCall(const char *callID, const char *usrExtDat, const char *cookie);
 
@@ -775,14 +709,10 @@ CRVIDEO_API void crvideomgr_rejectCall(const char *callID, const char *usrExtDat
  *
  *   callID: the call ID (or invite ID)
  *   usrExtDat: your data for the other party, at most 8192 bytes
- *   cookie: your data, echoed back untouched in the result callback; never sent to the
- *     server
+ *   cookie: your data for the result callback
  *
  * Reported by: hungupCallSuccess(callID, cookie) or hungupCallFail(callID, sdkErr, cookie):
  * CRVIDEOSDK_INVALID_CALLID.
- *
- * Thread-safe; may be called from any thread, also from inside a callback. String arguments
- * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API void crvideomgr_hungupCall(const char *callID, const char *usrExtDat, const char *cookie);
 
@@ -794,20 +724,13 @@ CRVIDEO_API void crvideomgr_hungupCall(const char *callID, const char *usrExtDat
  *   called: the third party's usrID
  *   meetObj: "" or a MeetInfoObj JSON object, at most 8192 bytes
  *   usrExtDat: your data for the invitee, at most 8192 bytes
- *   cookie: your data, echoed back untouched in the result callback; never sent to the
- *     server
+ *   cookie: your data for the result callback
  *
- * Returns the new invite ID, a new NUL-terminated string owned by the caller: free it with
- * crvideo_free. It is returned even when the request fails at once (the failure then
- * arrives on the callback with this ID), also when the SDK is not initialised
- * (CRVIDEOSDK_NOT_INIT). Returns NULL only on an internal error (CRVIDEOSDK_INNER_ERR).
+ * Returns the new invite ID (free it with crvideo_free).
  *
  * Reported by: callMorePartyRslt(inviteID, sdkErr, cookie): 0, CRVIDEOSDK_INVALID_CALLID
  * (not in a connected call), CRVIDEOSDK_ERR_OFFLINE, CRVIDEOSDK_ERR_BUSY; then
  * notifyCallMorePartyStatus(inviteID, status).
- *
- * Thread-safe; may be called from any thread, also from inside a callback. String arguments
- * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API char *crvideomgr_callMoreParty(const char *called, const char *meetObj, const char *usrExtDat, const char *cookie);
 
@@ -817,14 +740,10 @@ CRVIDEO_API char *crvideomgr_callMoreParty(const char *called, const char *meetO
  *
  *   inviteID: the invite ID returned by callMoreParty
  *   usrExtDat: your data for the invitee, at most 8192 bytes
- *   cookie: your data, echoed back untouched in the result callback; never sent to the
- *     server
+ *   cookie: your data for the result callback
  *
  * Reported by: cancelCallMorePartyRslt(inviteID, sdkErr, cookie): 0, or
  * CRVIDEOSDK_INVALID_CALLID when the invite is not ringing.
- *
- * Thread-safe; may be called from any thread, also from inside a callback. String arguments
- * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API void crvideomgr_cancelCallMoreParty(const char *inviteID, const char *usrExtDat, const char *cookie);
 
@@ -835,17 +754,11 @@ CRVIDEO_API void crvideomgr_cancelCallMoreParty(const char *inviteID, const char
  *   targetUserId: the receiver's usrID
  *   data: base64 of at most 50 KiB of data
  *
- * Returns the new task ID, a new NUL-terminated string owned by the caller: free it with
- * crvideo_free. It is returned even when the request fails at once (the failure then
- * arrives on the callback with this ID), also when the SDK is not initialised
- * (CRVIDEOSDK_NOT_INIT). Returns NULL only on an internal error (CRVIDEOSDK_INNER_ERR).
+ * Returns the new task ID (free it with crvideo_free).
  *
  * Reported by: sendCmdRlst(taskID, sdkErr, "") once the receiving application has had
  * notifyCmdData (its callback returned): 0, CRVIDEOSDK_BASE64_COV_ERR,
  * CRVIDEOSDK_SENDCMD_LARGE, CRVIDEOSDK_SENDDATA_TARGETINVALID.
- *
- * Thread-safe; may be called from any thread, also from inside a callback. String arguments
- * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API char *crvideomgr_sendCmd(const char *targetUserId, const char *data);
 
@@ -857,18 +770,12 @@ CRVIDEO_API char *crvideomgr_sendCmd(const char *targetUserId, const char *data)
  *   targetUserId: the receiver's usrID
  *   data: base64 of the data (at most the server's limit, 100 MiB by default)
  *
- * Returns the new task ID, a new NUL-terminated string owned by the caller: free it with
- * crvideo_free. It is returned even when the request fails at once (the failure then
- * arrives on the callback with this ID), also when the SDK is not initialised
- * (CRVIDEOSDK_NOT_INIT). Returns NULL only on an internal error (CRVIDEOSDK_INNER_ERR).
+ * Returns the new task ID (free it with crvideo_free).
  *
  * Reported by: sendProgress(taskID, sendedLen, totalLen, "") as it goes, then
  * sendBufferRlst(taskID, sdkErr, "") once the receiver has everything: 0,
  * CRVIDEOSDK_BASE64_COV_ERR, CRVIDEOSDK_SENDBUFFER_LARGE,
  * CRVIDEOSDK_SENDDATA_TARGETINVALID, CRVIDEOSDK_SENDFAIL.
- *
- * Thread-safe; may be called from any thread, also from inside a callback. String arguments
- * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API char *crvideomgr_sendBuffer(const char *targetUserId, const char *data);
 
@@ -880,18 +787,12 @@ CRVIDEO_API char *crvideomgr_sendBuffer(const char *targetUserId, const char *da
  *   targetUserId: the receiver's usrID
  *   fileName: path of the file to send
  *
- * Returns the new task ID, a new NUL-terminated string owned by the caller: free it with
- * crvideo_free. It is returned even when the request fails at once (the failure then
- * arrives on the callback with this ID), also when the SDK is not initialised
- * (CRVIDEOSDK_NOT_INIT). Returns NULL only on an internal error (CRVIDEOSDK_INNER_ERR).
+ * Returns the new task ID (free it with crvideo_free).
  *
  * Reported by: sendProgress(taskID, sendedLen, totalLen, "") as it goes, then
  * sendFileRlst(taskID, fileName, sdkErr, ""): 0, CRVIDEOSDK_FILE_NOT_EXIST,
  * CRVIDEOSDK_FILE_READ_ERR, CRVIDEOSDK_FILE_SIZE_UNSUPPORT,
  * CRVIDEOSDK_SENDDATA_TARGETINVALID, CRVIDEOSDK_FILE_WRITE_ERR, CRVIDEOSDK_SENDFAIL.
- *
- * Thread-safe; may be called from any thread, also from inside a callback. String arguments
- * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API char *crvideomgr_sendFile(const char *targetUserId, const char *fileName);
 
@@ -903,9 +804,6 @@ CRVIDEO_API char *crvideomgr_sendFile(const char *targetUserId, const char *file
  *
  * Reported by: cancelSendRlst(taskID, sdkErr, ""): 0, or CRVIDEOSDK_TRANSID_INVALID for an
  * unknown, finished, already cancelled or sendCmd task.
- *
- * Thread-safe; may be called from any thread, also from inside a callback. String arguments
- * are copied before it returns; the result never arrives from inside this call.
  */
 CRVIDEO_API void crvideomgr_cancelSend(const char *taskID);
 

@@ -41,7 +41,7 @@ type Callback struct {
 func s(name, doc string) Param { return Param{name, "string", doc} }
 func i(name, doc string) Param { return Param{name, "int", doc} }
 
-const cookieDoc = "your data, echoed back untouched in the result callback; never sent to the server"
+const cookieDoc = "your data for the result callback"
 
 var funcs = []Func{
 	{

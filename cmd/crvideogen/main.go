@@ -205,14 +205,9 @@ func genHeader() string {
 	b.WriteString(callbacksIntro)
 	b.WriteString("typedef struct CRVideoMgrCallbacks {\n")
 	for _, cb := range callbacks {
-		doc := cb.Name + " " + cb.Doc
-		for _, p := range cb.Params {
-			if p.Type == "string" {
-				doc += " Its strings are valid only until it returns."
-				break
-			}
-		}
-		b.WriteString(wrap("    /* ", doc))
+		// What holds for every callback (strings valid until it returns, the
+		// thread it runs on) is said once, in callbacksIntro.
+		b.WriteString(wrap("    /* ", cb.Name+" "+cb.Doc))
 		for _, p := range cb.Params {
 			b.WriteString(wrapParam("     *   ", p))
 		}
@@ -237,17 +232,14 @@ func genHeader() string {
 		if len(f.Params) > 0 {
 			b.WriteString(" *\n")
 		}
+		// What holds for every function (thread safety, copied arguments,
+		// the result never from inside the call, the cookie, how an ID is
+		// returned and freed) is said once, in mgrIntro.
 		if f.ReturnsID != "" {
-			b.WriteString(wrap(" * ", "Returns "+f.ReturnsID+", a new NUL-terminated string owned by the caller: free it "+
-				"with crvideo_free. It is returned even when the request fails at once (the failure then "+
-				"arrives on the callback with this ID), also when the SDK is not initialised "+
-				"(CRVIDEOSDK_NOT_INIT). Returns NULL only on an internal error (CRVIDEOSDK_INNER_ERR)."))
+			b.WriteString(wrap(" * ", "Returns "+f.ReturnsID+" (free it with crvideo_free)."))
 			b.WriteString(" *\n")
 		}
 		b.WriteString(wrap(" * ", "Reported by: "+f.Results))
-		b.WriteString(" *\n")
-		b.WriteString(wrap(" * ", "Thread-safe; may be called from any thread, also from inside a callback. "+
-			"String arguments are copied before it returns; the result never arrives from inside this call."))
 		b.WriteString(" */\n")
 		ret := "void "
 		if f.ReturnsID != "" {

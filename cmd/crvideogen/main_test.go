@@ -64,3 +64,15 @@ func TestHeaderListsEveryCode(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderStatesBoilerplateOnce: what holds for every function or every
+// callback (string lifetime, thread safety, the cookie) is said in the
+// header's introductions, not repeated at each declaration.
+func TestHeaderStatesBoilerplateOnce(t *testing.T) {
+	h := genHeader()
+	for _, s := range []string{"valid only until", "thread-safe", "echoed back", "copied before", "NUL-terminated string owned"} {
+		if n := strings.Count(strings.ToLower(h), strings.ToLower(s)); n > 2 {
+			t.Errorf("the header says %q %d times", s, n)
+		}
+	}
+}

@@ -18,8 +18,10 @@ const headerIntro = `/*
  *     crvideomgr_logout();
  *     crvideo_uninit();
  *
- * Every crvideomgr_ function reports its outcome asynchronously, exactly once, through
- * the callback named in its description; never from inside the call itself.
+ * Every crvideomgr_ function but logout reports its outcome asynchronously, once, through
+ * the callback named in its description; never from inside the call itself. Events
+ * still pending at crvideo_uninit are dropped: a request still in flight then gets no
+ * callback.
  *
  * STRINGS
  *
@@ -35,7 +37,8 @@ const headerIntro = `/*
  * inside a callback (login, logout and crvideo_uninit included).
  *
  * Thread mode (the default): callbacks run one at a time, in event order, on one
- * thread owned by the library, created by crvideo_init and ended by crvideo_uninit.
+ * thread owned by the library, created by crvideo_init (and by each switch back from
+ * poll mode) and ended by crvideo_uninit (or a switch to poll mode).
  * No lock that a library function needs is held while a callback runs, so any function
  * may be called from a callback. A slow callback delays the ones after it (never the
  * network: events queue meanwhile).
@@ -59,8 +62,8 @@ const headerIntro = `/*
  * as for any other failure (loginFail(CRVIDEOSDK_NOT_INIT, cookie), callFail(callID,
  * CRVIDEOSDK_NOT_INIT, cookie), sendCmdRlst(taskID, CRVIDEOSDK_NOT_INIT, "") ...), and
  * those that return an ID return one. The callback arrives asynchronously, never from
- * inside the call: in thread mode on a short-lived library thread (not a thread of a
- * crvideo_init), in poll mode inside crvideo_poll, which then returns how many ran
+ * inside the call: in thread mode on a short-lived library thread (or on the dispatch
+ * thread of a crvideo_init that comes before they ran), in poll mode inside crvideo_poll, which then returns how many ran
  * (-CRVIDEOSDK_NOT_INIT when none was pending); crvideo_pollFd signals them. Calls made
  * while such refusals are still pending have theirs queued behind (at most 65536 are
  * kept; beyond, a refusal is dropped and logged). logout does nothing. The refusal is
@@ -142,13 +145,11 @@ const sdkDecls = `/* ---- SDK level (Cloudroom's CloudroomVideoSDK) ------------
  * crvideo_init starts the SDK: creates sdkDatSavePath if missing, opens the log file
  * <sdkDatSavePath>/crvideomgr.log and starts the dispatch thread (in thread mode).
  * Call it once before any crvideomgr_ function; it may be called again after
- * crvideo_uninit, any number of times.
+ * crvideo_uninit, any number of times, also in the callback that called crvideo_uninit.
  *
  * Returns CRVIDEOSDK_NOERR; CRVIDEOSDK_PARAM_ERR when sdkDatSavePath is NULL, "" or
  * cannot be created or written; CRVIDEOSDK_LOGINSTATE_ERROR when the SDK is already
  * initialised (the running instance is left as it is).
- *
- * Thread-safe; may be called from a callback (after crvideo_uninit in that callback).
  */
 CRVIDEO_API int crvideo_init(const char *sdkDatSavePath);
 
@@ -157,22 +158,24 @@ CRVIDEO_API int crvideo_init(const char *sdkDatSavePath);
  * pending events, stops the dispatch thread and closes the log. Does nothing when not
  * initialised. It is prompt in every state: logged in, mid-transfer, mid-login (a
  * dial or a login reply under way) and reconnecting to servers that do not answer
- * alike, the only waits being a callback still running and, when logged in, the
- * server's answer to the logout (at most 2 s, at once when the connection is dead).
+ * alike. When logged in it waits for the server's answer to the logout (at most 2 s;
+ * not at all when the connection is dead), from inside a callback too.
  *
- * Called outside a callback, it returns once no callback is running and none will run
- * again (it waits for a callback running on another thread to return). Called from
- * inside a callback, it returns at once and no further callback runs after the
- * current one returns. The callback registration, server address and poll mode are
- * kept for the next crvideo_init.
+ * Called outside a callback, it also waits for a callback running on another thread
+ * to return and for the library's threads and goroutines to end (normally
+ * microseconds, at most 1 s), and returns once none will run again. Called from inside
+ * a callback, it does not wait for that callback: no further callback runs after the
+ * current one returns. The callback registration, server address, trusted CAs and
+ * poll mode are kept for the next crvideo_init.
  */
 CRVIDEO_API void crvideo_uninit(void);
 
 /**
  * crvideo_setServerAddr sets where crvideomgr_login connects:
  * "host:port[;host:port...]" (tried in order), or ws:// or wss:// URLs. The copy is
- * kept across crvideo_uninit and used by the next login. May be called at any time,
- * from any thread, from a callback.
+ * kept across crvideo_uninit and used by the next login (a session, its reconnects
+ * included, keeps the addresses it logged in with). May be called at any time, before
+ * crvideo_init too.
  */
 CRVIDEO_API void crvideo_setServerAddr(const char *serverAddr);
 
@@ -188,7 +191,7 @@ CRVIDEO_API void crvideo_setServerAddr(const char *serverAddr);
  * Returns CRVIDEOSDK_NOERR; CRVIDEOSDK_PARAM_ERR when the file cannot be read, is not a
  * regular file (a device or FIFO is refused, never read), is over 1 MiB or holds no PEM
  * certificate (the previous setting is then kept). May be called at any time, before
- * crvideo_init too, from any thread, from a callback.
+ * crvideo_init too.
  */
 CRVIDEO_API int crvideo_setTrustedCA(const char *pemFile);
 
@@ -198,8 +201,8 @@ CRVIDEO_API int crvideo_setTrustedCA(const char *pemFile);
  * your program was compiled, so a newer library can grow the struct at its end); the
  * caller's struct need not outlive the call. userdata is passed back untouched.
  *
- * NULL cbs clears the registration. May be called before or after crvideo_init, from
- * any thread, from a callback; the registration survives crvideo_uninit. A callback
+ * NULL cbs clears the registration. May be called before or after crvideo_init; the
+ * registration survives crvideo_uninit. A callback
  * already running finishes with the old registration; the next one uses the new.
  *
  * Returns CRVIDEOSDK_NOERR, or CRVIDEOSDK_PARAM_ERR when cbsSize is smaller than
@@ -210,7 +213,7 @@ CRVIDEO_API int crvideo_setCallbacks(const CRVideoMgrCallbacks *cbs, size_t cbsS
 /**
  * crvideo_strerror returns a short English text for an error code, or "unknown error
  * code" for a value not in CRVIDEOSDK_ERR_DEF. The string is static: do not free it.
- * Works at any time, from any thread.
+ * Works at any time.
  */
 CRVIDEO_API const char *crvideo_strerror(int sdkErr);
 
@@ -222,7 +225,7 @@ CRVIDEO_API const char *crvideo_version(void);
 
 /**
  * crvideo_free frees a string returned by this library (crvideomgr_call and the other
- * ID-returning functions). NULL is ignored. Works at any time, from any thread.
+ * ID-returning functions). NULL is ignored. Works at any time.
  */
 CRVIDEO_API void crvideo_free(void *p);
 
@@ -231,7 +234,7 @@ CRVIDEO_API void crvideo_free(void *p);
 /**
  * crvideo_setPollMode chooses where callbacks run: on == 0 (the default) on the
  * library's dispatch thread; on != 0 only inside crvideo_poll, on the caller's
- * thread. May be called at any time, before crvideo_init too, from a callback (the
+ * thread. May be called at any time, before crvideo_init too (from a callback the
  * change applies after the current callback returns); the setting survives
  * crvideo_uninit. Switching never loses or reorders events; each switch back to thread
  * mode starts a new dispatch thread. Returns CRVIDEOSDK_NOERR.
@@ -243,10 +246,11 @@ CRVIDEO_API int crvideo_setPollMode(int on);
  * maxEvents <= 0) on the calling thread and returns how many ran, 0 when none was
  * pending. Never blocks waiting for events: wait on crvideo_pollFd for that.
  *
- * Not initialised, it runs the pending CRVIDEOSDK_NOT_INIT failures (see above) and
- * returns how many ran, or -CRVIDEOSDK_NOT_INIT when none was pending. Returns 0 when
- * poll mode is off or when called from inside a callback (it does not nest). Calls from
- * several threads are serialised: callbacks still run one at a time.
+ * Initialised, it returns 0 when poll mode is off or when called from inside a callback
+ * (it does not nest). Not initialised, it runs the pending CRVIDEOSDK_NOT_INIT
+ * failures (see above) and returns how many ran, or -CRVIDEOSDK_NOT_INIT when none ran
+ * (none pending, poll mode off, or called from inside a callback). Calls from several
+ * threads are serialised: callbacks still run one at a time.
  */
 CRVIDEO_API int crvideo_poll(int maxEvents);
 
@@ -255,14 +259,26 @@ CRVIDEO_API int crvideo_poll(int maxEvents);
  * in poll mode. Do not read, write or close it: crvideo_poll clears it. It may be
  * readable without an event (crvideo_poll then returns 0). The same descriptor serves
  * the whole life of the process, across crvideo_uninit and crvideo_init. Returns -1
- * when the system has no descriptor to spare. Works at any time, from any thread.
+ * when the system has no descriptor to spare. Works at any time.
  */
 CRVIDEO_API int crvideo_pollFd(void);
 
 `
 
 const mgrIntro = `/* ---- CloudroomVideoMgr: one function per method of the seed API ------------------- */
-/* Each function copies its arguments, queues the request and returns at once.      */
+
+/*
+ * What holds for every function below, and is not repeated at each:
+ *  - it copies its arguments, queues the request and returns at once; its result (the
+ *    callbacks under "Reported by") never arrives from inside the call;
+ *  - cookie is your data, echoed back untouched in the result callback and never sent
+ *    to the server;
+ *  - a function that returns an ID returns a new NUL-terminated string that is yours
+ *    to free with crvideo_free, also when the request fails at once (the failure then
+ *    arrives on the callback with this ID) and when the SDK is not initialised
+ *    (CRVIDEOSDK_NOT_INIT); NULL only on an internal error (CRVIDEOSDK_INNER_ERR);
+ *  - a request that needs a session fails with CRVIDEOSDK_NOT_LOGIN when not logged in.
+ */
 
 `
 
@@ -281,8 +297,8 @@ const cppIntro = `/*
  * ` + genNote + `
  *
  * Everything crvideomgr.h says about threads, re-entrancy, ownership and the Go runtime
- * holds here too. Callback methods run on the library's dispatch thread (or inside
- * CloudroomVideoSDK::poll in poll mode); their std::string arguments are copies the
+ * holds here too. Callback methods run where crvideomgr.h's callbacks run (the library's
+ * dispatch thread, or inside CloudroomVideoSDK::poll in poll mode); their std::string arguments are copies the
  * method may keep. An exception thrown by a callback method is caught and dropped: it
  * never crosses into the library. The CloudroomVideoMgrCallback object must outlive its
  * registration: call setCallback(nullptr) before destroying it.
