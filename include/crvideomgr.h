@@ -561,11 +561,13 @@ CRVIDEO_API int crvideo_pollFd(void);
  *   cookie: your data for the result callback
  *
  * Reported by: loginSuccess(usrID, cookie) or loginFail(sdkErr, cookie):
- * CRVIDEOSDK_ANCTPSWD_ERR, CRVIDEOSDK_LOGINSTATE_ERROR (already logged in or logging in),
- * CRVIDEOSDK_NO_SERVERINFO, CRVIDEOSDK_CREATE_CONN_FAILED, CRVIDEOSDK_SSL_ERR (TLS
- * handshake or certificate, see crvideo_setTrustedCA), CRVIDEOSDK_PARAM_ERR,
- * CRVIDEOSDK_CUSTOMAUTH_* (privAuthCode verification), CRVIDEOSDK_SERVER_EXCEPTION (also:
- * too many failed logins from this address or for this account; retry later).
+ * CRVIDEOSDK_ANCTPSWD_ERR, CRVIDEOSDK_LOGINSTATE_ERROR (already logged in or logging in;
+ * also a login ended by logout before it completed), CRVIDEOSDK_NO_SERVERINFO,
+ * CRVIDEOSDK_CREATE_CONN_FAILED, CRVIDEOSDK_SSL_ERR (TLS handshake or certificate, see
+ * crvideo_setTrustedCA), CRVIDEOSDK_CONNECTIONLOST (the connection broke, or no login reply
+ * within 10 s), CRVIDEOSDK_PARAM_ERR, CRVIDEOSDK_CUSTOMAUTH_* (privAuthCode verification),
+ * CRVIDEOSDK_SERVER_EXCEPTION (also: too many failed logins from this address or for this
+ * account; retry later).
  */
 CRVIDEO_API void crvideomgr_login(const char *authAcnt, const char *authPswd, const char *nickName, const char *privAcnt, const char *privAuthCode, const char *cookie);
 
@@ -758,7 +760,8 @@ CRVIDEO_API void crvideomgr_cancelCallMoreParty(const char *inviteID, const char
  *
  * Reported by: sendCmdRlst(taskID, sdkErr, "") once the receiving application has had
  * notifyCmdData (its callback returned): 0, CRVIDEOSDK_BASE64_COV_ERR,
- * CRVIDEOSDK_SENDCMD_LARGE, CRVIDEOSDK_SENDDATA_TARGETINVALID.
+ * CRVIDEOSDK_SENDCMD_LARGE, CRVIDEOSDK_SENDDATA_TARGETINVALID, CRVIDEOSDK_SENDFAIL (the
+ * receiver's session ended before it had the data).
  */
 CRVIDEO_API char *crvideomgr_sendCmd(const char *targetUserId, const char *data);
 

@@ -58,8 +58,10 @@ var funcs = []Func{
 			"usrID in the same enterprise succeeds and the older session gets lineOff(CRVIDEOSDK_KICKOUT_BY_RELOGIN). " +
 			"After logout or lineOff the user may log in again without crvideo_uninit.",
 		Results: "loginSuccess(usrID, cookie) or loginFail(sdkErr, cookie): CRVIDEOSDK_ANCTPSWD_ERR, " +
-			"CRVIDEOSDK_LOGINSTATE_ERROR (already logged in or logging in), CRVIDEOSDK_NO_SERVERINFO, " +
+			"CRVIDEOSDK_LOGINSTATE_ERROR (already logged in or logging in; also a login ended by logout before it " +
+			"completed), CRVIDEOSDK_NO_SERVERINFO, " +
 			"CRVIDEOSDK_CREATE_CONN_FAILED, CRVIDEOSDK_SSL_ERR (TLS handshake or certificate, see crvideo_setTrustedCA), " +
+			"CRVIDEOSDK_CONNECTIONLOST (the connection broke, or no login reply within 10 s), " +
 			"CRVIDEOSDK_PARAM_ERR, CRVIDEOSDK_CUSTOMAUTH_* (privAuthCode verification), CRVIDEOSDK_SERVER_EXCEPTION " +
 			"(also: too many failed logins from this address or for this account; retry later).",
 		Fail: "LoginFail(code, cookie)",
@@ -220,7 +222,8 @@ var funcs = []Func{
 		Doc: "sends a small block of data in one piece. It cannot be cancelled and reports no progress; " +
 			"the receiver gets notifyCmdData(sourceUserId, data).",
 		Results: "sendCmdRlst(taskID, sdkErr, \"\") once the receiving application has had notifyCmdData (its callback returned): 0, " +
-			"CRVIDEOSDK_BASE64_COV_ERR, CRVIDEOSDK_SENDCMD_LARGE, CRVIDEOSDK_SENDDATA_TARGETINVALID.",
+			"CRVIDEOSDK_BASE64_COV_ERR, CRVIDEOSDK_SENDCMD_LARGE, CRVIDEOSDK_SENDDATA_TARGETINVALID, " +
+			"CRVIDEOSDK_SENDFAIL (the receiver's session ended before it had the data).",
 	},
 	{
 		Name:   "sendBuffer",
