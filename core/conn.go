@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/crvideomgr/crvideomgr/internal/netconn"
 	"github.com/crvideomgr/crvideomgr/protocol"
 	"github.com/gorilla/websocket"
 )
@@ -43,7 +44,7 @@ var writeBufferPool = &sync.Pool{}
 type conn struct {
 	ws   *websocket.Conn
 	out  *protocol.Outbox
-	cork *protocol.CorkConn // gathers a batch of writes; nil if not dialed by dialAny
+	cork *netconn.Conn // gathers a batch of writes; nil if not dialed by dialAny
 
 	// hs receives the reply to a handshake (login or resume) request: while
 	// inHandshake is set, the reader hands the next text frame there instead
@@ -128,7 +129,7 @@ func dialAny(ctx context.Context, addrList string, tlsConf *tls.Config,
 }
 
 // corkDial wraps the connections netDial (nil: a plain net.Dialer) opens
-// in a protocol.CorkConn, so the writer can gather a batch of frames into
+// in a netconn.Conn, so the writer can gather a batch of frames into
 // one system call.
 func corkDial(netDial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -142,7 +143,7 @@ func corkDial(netDial func(ctx context.Context, network, addr string) (net.Conn,
 		if err != nil {
 			return nil, err
 		}
-		return &protocol.CorkConn{Conn: nc}, nil
+		return netconn.New(nc), nil
 	}
 }
 
@@ -208,7 +209,7 @@ func wsURL(addr string) (string, error) {
 func newConn(ws *websocket.Conn, pingTimeout time.Duration) *conn {
 	c := &conn{
 		ws:      ws,
-		cork:    protocol.CorkOf(ws.NetConn()),
+		cork:    netconn.Of(ws.NetConn()),
 		out:     protocol.NewOutbox(0),
 		hs:      make(chan *protocol.Msg, 1),
 		proceed: make(chan struct{}, 1),

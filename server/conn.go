@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/crvideomgr/crvideomgr/internal/netconn"
 	"github.com/crvideomgr/crvideomgr/protocol"
 	"github.com/gorilla/websocket"
 )
@@ -23,7 +24,7 @@ type conn struct {
 	out *protocol.Outbox
 	// cork gathers the writes of one batch of frames into one system call
 	// (nil when the connection did not come from the server's listener).
-	cork *protocol.CorkConn
+	cork *netconn.Conn
 
 	// sess is the logged-in session, nil before login or resume. Only the
 	// reader goroutine touches it; live is the same for the writer.
@@ -62,7 +63,7 @@ func newConn(s *Server, ws *websocket.Conn) *conn {
 	c := &conn{
 		srv:      s,
 		ws:       ws,
-		cork:     protocol.CorkOf(ws.NetConn()),
+		cork:     netconn.Of(ws.NetConn()),
 		readDone: make(chan struct{}),
 		loginBy:  time.Now().Add(s.loginTimeout),
 	}
