@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/crvideomgr/crvideomgr/internal/netconn"
+	"github.com/crvideomgr/crvideomgr/internal/outbox"
 	"github.com/crvideomgr/crvideomgr/protocol"
 	"github.com/gorilla/websocket"
 )
@@ -43,7 +44,7 @@ var writeBufferPool = &sync.Pool{}
 // priority outbox and pinging. A session outlives its connections.
 type conn struct {
 	ws   *websocket.Conn
-	out  *protocol.Outbox
+	out  *outbox.Outbox
 	cork *netconn.Conn // gathers a batch of writes; nil if not dialed by dialAny
 
 	// hs receives the reply to a handshake (login or resume) request: while
@@ -210,7 +211,7 @@ func newConn(ws *websocket.Conn, pingTimeout time.Duration) *conn {
 	c := &conn{
 		ws:      ws,
 		cork:    netconn.Of(ws.NetConn()),
-		out:     protocol.NewOutbox(0),
+		out:     outbox.New(0),
 		hs:      make(chan *protocol.Msg, 1),
 		proceed: make(chan struct{}, 1),
 		retime:  make(chan struct{}, 1),
@@ -269,7 +270,7 @@ func (c *conn) setLimits(l *protocol.Limits) {
 func (c *conn) handshake(ctx context.Context, req *protocol.Msg) (*protocol.Msg, error) {
 	req.ID = 1
 	c.inHandshake.Store(true)
-	if err := c.out.PushCtrl(protocol.Frame{Head: protocol.Encode(req)}); err != nil {
+	if err := c.out.PushCtrl(outbox.Frame{Head: protocol.Encode(req)}); err != nil {
 		return nil, errHandshake
 	}
 	t := time.NewTimer(handshakeTimeout)
@@ -362,7 +363,7 @@ func (c *conn) writeLoop() {
 	for {
 		f, ok := c.out.Pop()
 		if ok {
-			if err := protocol.WriteBatch(c.cork, c.out, f, c.writeReleasing); err != nil {
+			if err := outbox.WriteBatch(c.cork, c.out, f, c.writeReleasing); err != nil {
 				c.close()
 				return
 			}
@@ -392,7 +393,7 @@ func (c *conn) pingPeriod() time.Duration {
 }
 
 // writeReleasing writes f and then releases it. Writer goroutine.
-func (c *conn) writeReleasing(f protocol.Frame) error {
+func (c *conn) writeReleasing(f outbox.Frame) error {
 	err := c.writeFrame(&f)
 	if f.Release != nil {
 		f.Release()
@@ -400,7 +401,7 @@ func (c *conn) writeReleasing(f protocol.Frame) error {
 	return err
 }
 
-func (c *conn) writeFrame(f *protocol.Frame) error {
+func (c *conn) writeFrame(f *outbox.Frame) error {
 	if f.Binary {
 		return c.writeBinaryFrame(f)
 	}
@@ -408,7 +409,7 @@ func (c *conn) writeFrame(f *protocol.Frame) error {
 }
 
 // writeGorilla writes f through gorilla's message writer.
-func (c *conn) writeGorilla(f *protocol.Frame, mt int) error {
+func (c *conn) writeGorilla(f *outbox.Frame, mt int) error {
 	c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
 	w, err := c.ws.NextWriter(mt)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/crvideomgr/crvideomgr/internal/outbox"
 	"github.com/crvideomgr/crvideomgr/protocol"
 	"github.com/gorilla/websocket"
 )
@@ -110,7 +111,7 @@ func (s *session) request(req *protocol.Msg, fn replyFunc) {
 	s.m.mu.Lock()
 	stream := s.stream
 	s.m.unlock()
-	if err := stream.Send(protocol.Frame{Head: protocol.Encode(req)}, false); err != nil {
+	if err := stream.Send(outbox.Frame{Head: protocol.Encode(req)}, false); err != nil {
 		s.failRequest(id, protocol.ConnectionLost)
 	}
 }
@@ -120,7 +121,7 @@ func (s *session) request(req *protocol.Msg, fn replyFunc) {
 // from another goroutine (fn takes mu).
 func (s *session) requestLocked(req *protocol.Msg, fn replyFunc) {
 	id := s.register(req, fn)
-	if err := s.stream.Send(protocol.Frame{Head: protocol.Encode(req)}, false); err != nil {
+	if err := s.stream.Send(outbox.Frame{Head: protocol.Encode(req)}, false); err != nil {
 		go s.failRequest(id, protocol.ConnectionLost)
 	}
 }
@@ -141,7 +142,7 @@ func (s *session) register(req *protocol.Msg, fn replyFunc) uint64 {
 
 // send sends a one-way message on the session's stream. mu must be held.
 func (s *session) send(m *protocol.Msg) {
-	_ = s.stream.Send(protocol.Frame{Head: protocol.Encode(m)}, false)
+	_ = s.stream.Send(outbox.Frame{Head: protocol.Encode(m)}, false)
 }
 
 func (s *session) takePending(id uint64) *pendingReq {
@@ -590,7 +591,7 @@ func (s *session) onTick(c *conn) {
 		return
 	}
 	if n, nb, due := recv.AckDue(true); due {
-		_ = c.out.PushCtrl(protocol.Frame{Head: protocol.Encode(&protocol.Msg{Op: protocol.OpAck, N: int64(n), NB: int64(nb)})})
+		_ = c.out.PushCtrl(outbox.Frame{Head: protocol.Encode(&protocol.Msg{Op: protocol.OpAck, N: int64(n), NB: int64(nb)})})
 	}
 }
 
@@ -637,7 +638,7 @@ func (s *session) onFrame(c *conn, mt int, buf *protocol.Buf) {
 		}
 	}
 	if n, nb, due := recv.AckDue(false); due {
-		_ = c.out.PushCtrl(protocol.Frame{Head: protocol.Encode(&protocol.Msg{Op: protocol.OpAck, N: int64(n), NB: int64(nb)})})
+		_ = c.out.PushCtrl(outbox.Frame{Head: protocol.Encode(&protocol.Msg{Op: protocol.OpAck, N: int64(n), NB: int64(nb)})})
 	}
 }
 
@@ -737,7 +738,7 @@ func (s *session) trackCall(op, id string, code int) {
 // to its read buffer.
 type queuedChunk struct {
 	h protocol.Header
-	f protocol.Frame
+	f outbox.Frame
 }
 
 // queueChunk hands a chunk to the session's storing goroutine (started
@@ -750,7 +751,7 @@ type queuedChunk struct {
 // stored. Chunks stay in order; a chunk of a task that has ended meanwhile
 // (cancelled, failed, session over) is dropped by storeChunk as before.
 // Reader goroutine.
-func (s *session) queueChunk(h protocol.Header, f protocol.Frame) {
+func (s *session) queueChunk(h protocol.Header, f outbox.Frame) {
 	s.bulkMu.Lock()
 	s.bulkQ = append(s.bulkQ, queuedChunk{h: h, f: f})
 	start := !s.storing

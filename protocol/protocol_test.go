@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+
+	"github.com/crvideomgr/crvideomgr/internal/outbox"
 )
 
 func TestHeaderRoundTrip(t *testing.T) {
@@ -69,58 +71,6 @@ func TestCodesTable(t *testing.T) {
 	}
 }
 
-func TestOutboxControlFirst(t *testing.T) {
-	o := NewOutbox(10)
-	released := 0
-	rel := func() { released++ }
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(o.PushBulk(Frame{Body: []byte("b1"), Release: rel}))
-	must(o.PushCtrl(Frame{Head: []byte("c1")}))
-	must(o.PushBulk(Frame{Body: []byte("b2"), Release: rel}))
-	must(o.PushCtrl(Frame{Head: []byte("c2")}))
-	var order []string
-	for {
-		f, ok := o.Pop()
-		if !ok {
-			break
-		}
-		order = append(order, string(f.Head)+string(f.Body))
-	}
-	if got := string(bytes.Join(toBytes(order), []byte(","))); got != "c1,c2,b1,b2" {
-		t.Fatalf("order %s, want control first", got)
-	}
-	// Control bytes are bounded; bulk is not (the transfer window bounds it).
-	must(o.PushCtrl(Frame{Head: []byte("12345678")}))
-	if err := o.PushCtrl(Frame{Head: []byte("123"), Release: rel}); !errors.Is(err, ErrOutboxFull) {
-		t.Fatalf("overflow err = %v", err)
-	}
-	if released != 1 {
-		t.Fatalf("released %d, want the refused frame released", released)
-	}
-	must(o.PushBulk(Frame{Body: make([]byte, 100), Release: rel}))
-	o.Close()
-	o.Close()
-	if released != 2 {
-		t.Fatalf("released %d after Close, want queued frames released", released)
-	}
-	if err := o.PushCtrl(Frame{Release: rel}); !errors.Is(err, ErrOutboxClosed) || released != 3 {
-		t.Fatalf("push after close: %v, released %d", err, released)
-	}
-}
-
-func toBytes(ss []string) [][]byte {
-	out := make([][]byte, len(ss))
-	for i, s := range ss {
-		out[i] = []byte(s)
-	}
-	return out
-}
-
 func FuzzParseHeader(f *testing.F) {
 	f.Add(AppendHeader(nil, Header{Type: FrameCmd, Task: "t", Peer: "p"}))
 	f.Add(AppendHeader(nil, Header{Type: FrameChunk, Task: "t", Offset: 7}))
@@ -152,27 +102,6 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-func TestOutboxNotify(t *testing.T) {
-	n := 0
-	o := NewOutboxNotify(0, func() { n++ })
-	if o.Ready() != nil {
-		t.Fatal("Ready of a notifying outbox is not nil")
-	}
-	o.PushCtrl(Frame{Head: []byte("c")})
-	o.PushBulk(Frame{Body: []byte("b")})
-	if n != 2 {
-		t.Fatalf("notified %d times after 2 pushes", n)
-	}
-	o.Close()
-	if n != 3 {
-		t.Fatalf("notified %d times, want once more on Close", n)
-	}
-	o.Close()
-	if err := o.PushCtrl(Frame{}); !errors.Is(err, ErrOutboxClosed) || n != 3 {
-		t.Fatalf("after Close: err %v, notified %d times", err, n)
-	}
-}
-
 // TestStreamAttachClosedOutbox: attaching an outbox whose connection has
 // already died is a lost connection, not an error: the stream stays
 // detached and keeps every frame, which the next Attach replays in order.
@@ -180,25 +109,25 @@ func TestOutboxNotify(t *testing.T) {
 func TestStreamAttachClosedOutbox(t *testing.T) {
 	s := NewStream(0)
 	for _, h := range []string{"a", "b", "c"} {
-		if err := s.Send(Frame{Head: []byte(h)}, false); err != nil {
+		if err := s.Send(outbox.Frame{Head: []byte(h)}, false); err != nil {
 			t.Fatal(err)
 		}
 	}
-	dead := NewOutbox(0)
+	dead := outbox.New(0)
 	dead.Close()
 	if err := s.Attach(dead, 1, 0); err != nil {
 		t.Fatalf("Attach to a closed outbox: %v, want nil", err)
 	}
-	if err := s.Send(Frame{Head: []byte("d")}, false); err != nil {
+	if err := s.Send(outbox.Frame{Head: []byte("d")}, false); err != nil {
 		t.Fatal(err)
 	}
 	if c, _ := s.Unacked(); c != 3 { // "a" was acknowledged by the attach
 		t.Fatalf("%d frames kept, want 3", c)
 	}
-	if err := s.Attach(NewOutbox(0), 9, 0); !errors.Is(err, ErrBadAck) {
+	if err := s.Attach(outbox.New(0), 9, 0); !errors.Is(err, ErrBadAck) {
 		t.Fatalf("impossible count: %v, want ErrBadAck", err)
 	}
-	live := NewOutbox(0)
+	live := outbox.New(0)
 	if err := s.Attach(live, 1, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -223,12 +152,12 @@ func TestStreamAcksLimitedToWritten(t *testing.T) {
 	s := NewStream(100)
 	s.LimitAcksToWritten()
 	s.SetMaxBulkBytes(50)
-	out := NewOutbox(0)
+	out := outbox.New(0)
 	if err := s.Attach(out, 0, 0); err != nil {
 		t.Fatal(err)
 	}
 	for range 3 {
-		if err := s.Send(Frame{Head: make([]byte, 30)}, false); err != nil {
+		if err := s.Send(outbox.Frame{Head: make([]byte, 30)}, false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -240,7 +169,7 @@ func TestStreamAcksLimitedToWritten(t *testing.T) {
 	if c, _ := s.Unacked(); c != 2 {
 		t.Fatalf("%d control frames kept after an ack ahead of the writer, want 2", c)
 	}
-	if err := s.Send(Frame{Head: make([]byte, 50)}, false); err != ErrStreamFull {
+	if err := s.Send(outbox.Frame{Head: make([]byte, 50)}, false); err != ErrStreamFull {
 		t.Fatalf("send over the bound: %v, want ErrStreamFull", err)
 	}
 	if err := s.Ack(4, 0); err != ErrBadAck {
@@ -259,10 +188,10 @@ func TestStreamAcksLimitedToWritten(t *testing.T) {
 	if c, _ := s.Unacked(); c != 0 {
 		t.Fatalf("%d kept after everything was written and acked", c)
 	}
-	if err := s.Send(Frame{Body: make([]byte, 40)}, true); err != nil {
+	if err := s.Send(outbox.Frame{Body: make([]byte, 40)}, true); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Send(Frame{Body: make([]byte, 40)}, true); err != ErrStreamFull {
+	if err := s.Send(outbox.Frame{Body: make([]byte, 40)}, true); err != ErrStreamFull {
 		t.Fatalf("bulk over its bound: %v", err)
 	}
 }

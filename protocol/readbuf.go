@@ -5,6 +5,8 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+
+	"github.com/crvideomgr/crvideomgr/internal/outbox"
 )
 
 // smallBufSize is the first buffer a message is read into: every text frame
@@ -122,7 +124,7 @@ func (b *Buf) Release() {
 // Frame returns a binary frame whose body is body (a part of b.B) holding
 // its own reference to b, so the buffer outlives the reader's use of it
 // for as long as the frame is queued or kept for replay.
-func (b *Buf) Frame(body []byte) Frame {
+func (b *Buf) Frame(body []byte) outbox.Frame {
 	b.refs.Add(1)
-	return Frame{Binary: true, Body: body, Release: b.Release, Shared: &b.refs}
+	return outbox.Frame{Binary: true, Body: body, Release: b.Release, Shared: &b.refs}
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"io"
 	"testing"
+
+	"github.com/crvideomgr/crvideomgr/internal/outbox"
 )
 
 // oneShot is a reader returning data in pieces of at most step bytes, as a
@@ -42,7 +44,7 @@ func TestReadBuf(t *testing.T) {
 func TestSharedFrameReleasedOnce(t *testing.T) {
 	b, _ := ReadBuf(&oneShot{data: make([]byte, 10000), step: 1 << 20}, 1<<20)
 	s := NewStream(0)
-	out := NewOutbox(0)
+	out := outbox.New(0)
 	if err := s.Attach(out, 0, 0); err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,8 @@ package protocol
 import (
 	"errors"
 	"sync"
+
+	"github.com/crvideomgr/crvideomgr/internal/outbox"
 )
 
 // Lanes of a Stream. Frames are numbered per lane: control frames (text and
@@ -30,15 +32,15 @@ type Stream struct {
 
 	mu     sync.Mutex
 	lanes  [2]lane
-	out    *Outbox // current connection; nil while detached
+	out    *outbox.Outbox // current connection; nil while detached
 	closed bool
 }
 
 type lane struct {
-	sent    uint64  // frames numbered so far
-	written uint64  // highest frame number written to a connection (Wrote)
-	acked   uint64  // frames the peer confirmed
-	buf     []Frame // frames acked+1 .. sent
+	sent    uint64         // frames numbered so far
+	written uint64         // highest frame number written to a connection (Wrote)
+	acked   uint64         // frames the peer confirmed
+	buf     []outbox.Frame // frames acked+1 .. sent
 	bytes   int
 }
 
@@ -58,8 +60,8 @@ func (s *Stream) SetMaxBulkBytes(n int) {
 // Send numbers f in its lane, keeps it for replay and queues it on the
 // attached connection, if any. The connection's copy has no Release: f's
 // Release runs when the peer acknowledges it or the stream closes (a Shared
-// frame's copy holds a reference of its own, see Frame).
-func (s *Stream) Send(f Frame, bulk bool) error {
+// frame's copy holds a reference of its own, see outbox.Frame).
+func (s *Stream) Send(f outbox.Frame, bulk bool) error {
 	li := LaneCtrl
 	if bulk {
 		li = LaneBulk
@@ -67,8 +69,8 @@ func (s *Stream) Send(f Frame, bulk bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		f.release()
-		return ErrOutboxClosed
+		f.Done()
+		return outbox.ErrClosed
 	}
 	l := &s.lanes[li]
 	limit := s.maxCtrl
@@ -76,7 +78,7 @@ func (s *Stream) Send(f Frame, bulk bool) error {
 		limit = s.maxBulk
 	}
 	if limit > 0 && l.bytes+f.Len() > limit {
-		f.release()
+		f.Done()
 		return ErrStreamFull
 	}
 	l.sent++
@@ -84,8 +86,8 @@ func (s *Stream) Send(f Frame, bulk bool) error {
 	l.buf = append(l.buf, f)
 	l.bytes += f.Len()
 	if s.out != nil {
-		switch err := s.out.push(f.wireCopy(), bulk); {
-		case errors.Is(err, ErrOutboxFull):
+		switch err := s.out.Push(wireCopy(f), bulk); {
+		case errors.Is(err, outbox.ErrFull):
 			return ErrStreamFull // kept all the same: the caller cuts the peer off
 		case err != nil:
 			s.out = nil // the connection is gone; the frame waits for replay
@@ -96,7 +98,7 @@ func (s *Stream) Send(f Frame, bulk bool) error {
 
 // wireCopy is the copy of a kept frame that goes to a connection: with its
 // own reference when the frame is Shared, else without Release.
-func (f Frame) wireCopy() Frame {
+func wireCopy(f outbox.Frame) outbox.Frame {
 	if f.Shared != nil {
 		f.Shared.Add(1)
 	} else {
@@ -116,7 +118,7 @@ func (s *Stream) LimitAcksToWritten() {
 // Wrote records that f, a frame this stream queued on a connection, has
 // been written to it. Frames without a number are ignored. Any goroutine
 // (a connection's writer).
-func (s *Stream) Wrote(f Frame) {
+func (s *Stream) Wrote(f outbox.Frame) {
 	if f.Num == 0 {
 		return
 	}
@@ -158,8 +160,8 @@ func (l *lane) ack(n uint64) {
 	for l.acked < n && len(l.buf) > 0 {
 		f := &l.buf[0]
 		l.bytes -= f.Len()
-		f.release()
-		l.buf[0] = Frame{}
+		f.Done()
+		l.buf[0] = outbox.Frame{}
 		l.buf = l.buf[1:]
 		l.acked++
 	}
@@ -175,19 +177,19 @@ func (l *lane) ack(n uint64) {
 // a lost connection, as in Send: the stream stays detached, every frame
 // waits for the next Attach, and nil is returned; the connection's own loss
 // handling follows. Errors: ErrBadAck (the peer's counts are impossible: a
-// refused resume) and ErrOutboxClosed (the stream is closed).
-func (s *Stream) Attach(out *Outbox, ctrl, bulk uint64) error {
+// refused resume) and outbox.ErrClosed (the stream is closed).
+func (s *Stream) Attach(out *outbox.Outbox, ctrl, bulk uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return ErrOutboxClosed
+		return outbox.ErrClosed
 	}
 	if err := s.ackLocked(ctrl, bulk); err != nil {
 		return err
 	}
 	for li := range s.lanes {
 		for _, f := range s.lanes[li].buf {
-			if out.push(f.wireCopy(), li == LaneBulk) != nil {
+			if out.Push(wireCopy(f), li == LaneBulk) != nil {
 				s.out = nil
 				return nil
 			}
@@ -230,7 +232,7 @@ func (s *Stream) Close() {
 	for li := range s.lanes {
 		l := &s.lanes[li]
 		for i := range l.buf {
-			l.buf[i].release()
+			l.buf[i].Done()
 		}
 		l.buf, l.bytes = nil, 0
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/crvideomgr/crvideomgr/internal/outbox"
 	"github.com/crvideomgr/crvideomgr/protocol"
 	"github.com/gorilla/websocket"
 )
@@ -20,7 +21,7 @@ import (
 // sendCtrl sends a control frame on the session's stream. A client that
 // lets more than maxCtrlBytes go unacknowledged is a slow consumer: it is
 // cut off and its session ends. Non-blocking; ent.mu is usually held.
-func (s *session) sendCtrl(f protocol.Frame) {
+func (s *session) sendCtrl(f outbox.Frame) {
 	if err := s.stream.Send(f, false); errors.Is(err, protocol.ErrStreamFull) {
 		s.overflow()
 	}
@@ -29,7 +30,7 @@ func (s *session) sendCtrl(f protocol.Frame) {
 // sendBulk sends a transfer chunk on the session's stream. The transfer
 // windows bound what an honest receiver leaves unacknowledged (see
 // maxBulkBytes); one that leaves more is cut off. Non-blocking; ent.mu held.
-func (s *session) sendBulk(f protocol.Frame) {
+func (s *session) sendBulk(f outbox.Frame) {
 	if err := s.stream.Send(f, true); errors.Is(err, protocol.ErrStreamFull) {
 		s.overflow()
 	}
@@ -102,7 +103,7 @@ func (c *conn) sessionFrame(s *session, typ int, buf *protocol.Buf) {
 // not numbered. Any goroutine.
 func (c *conn) sendAck(s *session, force bool) {
 	if n, nb, due := s.recv.AckDue(force); due {
-		c.sendCtrl(protocol.Frame{Head: protocol.Encode(&protocol.Msg{Push: protocol.PushAck, N: int64(n), NB: int64(nb)})})
+		c.sendCtrl(outbox.Frame{Head: protocol.Encode(&protocol.Msg{Push: protocol.PushAck, N: int64(n), NB: int64(nb)})})
 	}
 }
 

@@ -5,7 +5,7 @@
 //
 // Concurrency: each connection has one reader goroutine (which runs every
 // handler for that connection) and, while there is something to write, one
-// writer goroutine (which drains the connection's protocol.Outbox). Shared
+// writer goroutine (which drains the connection's outbox.Outbox). Shared
 // state lives in enterprises, each guarded by its own mutex; under that
 // mutex the only outside effect allowed is a non-blocking push to a
 // session's Outbox (which may start the connection's writer). Lock order:

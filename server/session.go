@@ -6,6 +6,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/crvideomgr/crvideomgr/internal/outbox"
 	"github.com/crvideomgr/crvideomgr/protocol"
 	"github.com/google/uuid"
 )
@@ -94,7 +95,7 @@ func (s *session) push(m *protocol.Msg) {
 		return
 	}
 	s.seq++
-	s.sendCtrl(protocol.Frame{Head: b})
+	s.sendCtrl(outbox.Frame{Head: b})
 }
 
 // pushTemplate numbers and queues a push encoded once for many sessions
@@ -108,7 +109,7 @@ func (s *session) pushTemplate(t *protocol.PushTemplate) {
 		return
 	}
 	s.seq++
-	s.sendCtrl(protocol.Frame{Head: b})
+	s.sendCtrl(outbox.Frame{Head: b})
 }
 
 // reply answers request id on the session's stream. Non-blocking. A reply
@@ -118,7 +119,7 @@ func (s *session) reply(id uint64, code int, m *protocol.Msg) {
 		m = &protocol.Msg{}
 	}
 	m.ID, m.Code = id, code
-	s.sendCtrl(protocol.Frame{Head: encodeReply(s.ent.log, m)})
+	s.sendCtrl(outbox.Frame{Head: encodeReply(s.ent.log, m)})
 }
 
 // lockLive locks e.mu and reports true if s is still live; when s has ended

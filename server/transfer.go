@@ -3,6 +3,7 @@ package server
 import (
 	"time"
 
+	"github.com/crvideomgr/crvideomgr/internal/outbox"
 	"github.com/crvideomgr/crvideomgr/protocol"
 )
 
@@ -149,7 +150,7 @@ func (e *enterprise) forwardCmd(t *transfer) {
 	t.to.cmdIn += t.fwdSize
 	f := t.frame
 	t.frame = nil
-	t.to.sendCtrl(protocol.Frame{Binary: true, Head: f})
+	t.to.sendCtrl(outbox.Frame{Binary: true, Head: f})
 }
 
 // forwardHeld forwards s's held commands, oldest first, while its budget

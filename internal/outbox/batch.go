@@ -1,4 +1,4 @@
-package protocol
+package outbox
 
 import "github.com/crvideomgr/crvideomgr/internal/netconn"
 

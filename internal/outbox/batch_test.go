@@ -1,4 +1,4 @@
-package protocol
+package outbox
 
 import (
 	"errors"
@@ -27,7 +27,7 @@ func (c *countConn) Write(p []byte) (int, error) {
 func TestWriteBatch(t *testing.T) {
 	nc := &countConn{}
 	cork := netconn.New(nc)
-	out := NewOutbox(0)
+	out := New(0)
 	for i := range MaxBatch + 5 {
 		out.PushCtrl(Frame{Head: []byte{byte(i)}})
 	}
