@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/crvideomgr/crvideomgr/internal/msgbuf"
 	"github.com/crvideomgr/crvideomgr/internal/netconn"
 	"github.com/crvideomgr/crvideomgr/internal/outbox"
 	"github.com/crvideomgr/crvideomgr/protocol"
@@ -58,9 +59,9 @@ type conn struct {
 	// after a resume) must find the session already attached to this conn.
 	proceed chan struct{}
 
-	onFrame func(c *conn, mt int, buf *protocol.Buf) // after the handshake; reader goroutine
-	onTick  func(c *conn)                            // each ping period; writer goroutine
-	onClose func(c *conn)                            // once, on the reader goroutine as it exits
+	onFrame func(c *conn, mt int, buf *msgbuf.Buf) // after the handshake; reader goroutine
+	onTick  func(c *conn)                          // each ping period; writer goroutine
+	onClose func(c *conn)                          // once, on the reader goroutine as it exits
 
 	pingTimeout atomic.Int64 // nanoseconds
 	readLimit   atomic.Int64 // largest message accepted (as set on ws)
@@ -314,7 +315,7 @@ func (c *conn) readLoop() {
 		_ = c.extendDeadline()
 		// A pooled buffer, returned as soon as the frame is handled: the
 		// handlers copy what they keep (file writes, base64, JSON strings).
-		buf, err := protocol.ReadBuf(r, int(c.readLimit.Load()))
+		buf, err := msgbuf.Read(r, int(c.readLimit.Load()))
 		if err != nil {
 			c.noteOversize(err)
 			return
@@ -349,7 +350,7 @@ func (c *conn) readLoop() {
 // (gorilla reports it from NextReader when the frame header says so, from
 // Read for a message of several frames).
 func (c *conn) noteOversize(err error) {
-	if errors.Is(err, websocket.ErrReadLimit) || errors.Is(err, protocol.ErrMessageTooLarge) {
+	if errors.Is(err, websocket.ErrReadLimit) || errors.Is(err, msgbuf.ErrTooLarge) {
 		c.oversize.Store(true)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/crvideomgr/crvideomgr/internal/msgbuf"
 	"github.com/crvideomgr/crvideomgr/internal/outbox"
 	"github.com/crvideomgr/crvideomgr/protocol"
 	"github.com/gorilla/websocket"
@@ -597,7 +598,7 @@ func (s *session) onTick(c *conn) {
 
 // onFrame handles one frame after the handshake: acks release the stream;
 // every other frame is counted in its lane, then handled. Reader goroutine.
-func (s *session) onFrame(c *conn, mt int, buf *protocol.Buf) {
+func (s *session) onFrame(c *conn, mt int, buf *msgbuf.Buf) {
 	m := s.m
 	data := buf.B
 	m.mu.Lock()

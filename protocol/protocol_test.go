@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/crvideomgr/crvideomgr/internal/msgbuf"
 	"github.com/crvideomgr/crvideomgr/internal/outbox"
 )
 
@@ -193,5 +194,40 @@ func TestStreamAcksLimitedToWritten(t *testing.T) {
 	}
 	if err := s.Send(outbox.Frame{Body: make([]byte, 40)}, true); err != ErrStreamFull {
 		t.Fatalf("bulk over its bound: %v", err)
+	}
+}
+
+// TestSharedFrameReleasedOnce checks that a Shared frame sent on a stream
+// goes back to its pool only when both the connection's copy has been
+// written and the peer has acknowledged the stream's copy.
+func TestSharedFrameReleasedOnce(t *testing.T) {
+	b, _ := msgbuf.Read(bytes.NewReader(make([]byte, 10000)), 1<<20)
+	s := NewStream(0)
+	out := outbox.New(0)
+	if err := s.Attach(out, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	bf := b.Frame(b.B)
+	refs := bf.Shared
+	if err := s.Send(bf, true); err != nil {
+		t.Fatal(err)
+	}
+	b.Release() // the reader is done
+	if got := refs.Load(); got != 2 {
+		t.Fatalf("refs after send = %d, want 2 (stream, connection)", got)
+	}
+	f, ok := out.Pop()
+	if !ok || f.Release == nil {
+		t.Fatal("queued copy has no release")
+	}
+	f.Release() // written
+	if got := refs.Load(); got != 1 {
+		t.Fatalf("refs after write = %d, want 1", got)
+	}
+	if err := s.Ack(0, 1); err != nil {
+		t.Fatal(err)
+	}
+	if got := refs.Load(); got != 0 {
+		t.Fatalf("refs after ack = %d, want 0", got)
 	}
 }

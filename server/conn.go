@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/crvideomgr/crvideomgr/internal/msgbuf"
 	"github.com/crvideomgr/crvideomgr/internal/netconn"
 	"github.com/crvideomgr/crvideomgr/internal/outbox"
 	"github.com/crvideomgr/crvideomgr/protocol"
@@ -171,7 +172,7 @@ func (c *conn) readLoop() {
 		// A pooled buffer, held only while the message is handled (a
 		// relayed chunk takes a reference of its own): an idle connection
 		// holds none, and reading allocates nothing in steady state.
-		buf, err := protocol.ReadBuf(r, int(c.srv.readLimit))
+		buf, err := msgbuf.Read(r, int(c.srv.readLimit))
 		if err != nil {
 			c.log().Debug("read ended", "err", err)
 			return

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/crvideomgr/crvideomgr/internal/msgbuf"
 	"github.com/crvideomgr/crvideomgr/internal/outbox"
 	"github.com/crvideomgr/crvideomgr/protocol"
 	"github.com/gorilla/websocket"
@@ -54,7 +55,7 @@ func (s *session) overflow() {
 // Frames of a connection that a resume has replaced are dropped. Reader
 // goroutine; holds s.rmu so that an old and a new connection never run
 // handlers of the same session at once.
-func (c *conn) sessionFrame(s *session, typ int, buf *protocol.Buf) {
+func (c *conn) sessionFrame(s *session, typ int, buf *msgbuf.Buf) {
 	data := buf.B
 	s.rmu.Lock()
 	defer s.rmu.Unlock()

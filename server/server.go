@@ -171,7 +171,7 @@ const (
 	// netconn.Conn reads what the socket has (up to 4 KiB, several messages)
 	// into a pooled buffer, only once there is input, so a connection
 	// waiting for input holds no other read buffer; and messages are read
-	// into pooled buffers (protocol.ReadBuf), large ones straight from the
+	// into pooled buffers (msgbuf.Read), large ones straight from the
 	// socket. (It was the HTTP server's 4 KiB buffer, taken over at the
 	// upgrade; before that a 64 KiB one.)
 	wsReadBufferSize = 256
