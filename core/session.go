@@ -10,6 +10,7 @@ import (
 
 	"github.com/crvideomgr/crvideomgr/internal/msgbuf"
 	"github.com/crvideomgr/crvideomgr/internal/outbox"
+	"github.com/crvideomgr/crvideomgr/internal/replay"
 	"github.com/crvideomgr/crvideomgr/protocol"
 	"github.com/gorilla/websocket"
 )
@@ -39,8 +40,8 @@ type session struct {
 	token     string // resume token
 	boot      string // the server process we are logged in to
 
-	stream *protocol.Stream      // replaced on relogin; the Stream has its own lock
-	recv   *protocol.RecvCounter // replaced on relogin; has its own lock
+	stream *replay.Stream      // replaced on relogin; the Stream has its own lock
+	recv   *replay.RecvCounter // replaced on relogin; has its own lock
 
 	reqMu   sync.Mutex // guards pending and nextID
 	pending map[uint64]*pendingReq
@@ -94,8 +95,8 @@ func newSession(m *Mgr, cookie, addr string, req *protocol.Msg) *session {
 		addr:        addr,
 		ctx:         ctx,
 		cancel:      cancel,
-		stream:      protocol.NewStream(0),
-		recv:        &protocol.RecvCounter{},
+		stream:      replay.New(0),
+		recv:        &replay.RecvCounter{},
 		pending:     make(map[uint64]*pendingReq),
 		calls:       make(map[string]int),
 		out:         make(map[string]*outTask),
@@ -533,8 +534,8 @@ func (s *session) relogin(ctx context.Context, c *conn) {
 		return
 	}
 	old, oldPending := s.stream, s.takeAllPending()
-	s.stream = protocol.NewStream(0)
-	s.recv = &protocol.RecvCounter{}
+	s.stream = replay.New(0)
+	s.recv = &replay.RecvCounter{}
 	s.loggedIn(c, r)
 	// Each request gets exactly one reply: the server's, or NoServerRsp
 	// after requestTimeout, or ConnectionLost if the session ends.

@@ -8,12 +8,13 @@ import (
 
 	"github.com/crvideomgr/crvideomgr/internal/msgbuf"
 	"github.com/crvideomgr/crvideomgr/internal/outbox"
+	"github.com/crvideomgr/crvideomgr/internal/replay"
 	"github.com/crvideomgr/crvideomgr/protocol"
 	"github.com/gorilla/websocket"
 )
 
 // A session outlives its connection: every frame it sends after the login
-// reply goes through its protocol.Stream (numbered, kept until the client
+// reply goes through its replay.Stream (numbered, kept until the client
 // acknowledges it), and every frame it receives is counted. When the
 // connection is lost the session waits ResumeGrace for the client to come
 // back with OpResume on a new connection; then both sides replay what the
@@ -23,7 +24,7 @@ import (
 // lets more than maxCtrlBytes go unacknowledged is a slow consumer: it is
 // cut off and its session ends. Non-blocking; ent.mu is usually held.
 func (s *session) sendCtrl(f outbox.Frame) {
-	if err := s.stream.Send(f, false); errors.Is(err, protocol.ErrStreamFull) {
+	if err := s.stream.Send(f, false); errors.Is(err, replay.ErrFull) {
 		s.overflow()
 	}
 }
@@ -32,7 +33,7 @@ func (s *session) sendCtrl(f outbox.Frame) {
 // windows bound what an honest receiver leaves unacknowledged (see
 // maxBulkBytes); one that leaves more is cut off. Non-blocking; ent.mu held.
 func (s *session) sendBulk(f outbox.Frame) {
-	if err := s.stream.Send(f, true); errors.Is(err, protocol.ErrStreamFull) {
+	if err := s.stream.Send(f, true); errors.Is(err, replay.ErrFull) {
 		s.overflow()
 	}
 }

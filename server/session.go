@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/crvideomgr/crvideomgr/internal/outbox"
+	"github.com/crvideomgr/crvideomgr/internal/replay"
 	"github.com/crvideomgr/crvideomgr/protocol"
 	"github.com/google/uuid"
 )
@@ -53,8 +54,8 @@ type session struct {
 	// token names the session in OpResume; stream carries everything it
 	// sends after the login reply; recv counts what it received.
 	token  string
-	stream *protocol.Stream
-	recv   protocol.RecvCounter
+	stream *replay.Stream
+	recv   replay.RecvCounter
 	// rmu is held while a frame of the session is handled, so a replaced
 	// connection's reader and the new one never interleave.
 	rmu sync.Mutex
@@ -170,7 +171,7 @@ func (c *conn) handleLogin(m *protocol.Msg) {
 		ent:    e,
 		c:      c,
 		token:  uuid.NewString(),
-		stream: protocol.NewStream(maxCtrlBytes),
+		stream: replay.New(maxCtrlBytes),
 		usrID:  usrID,
 		nick:   m.Nick,
 		status: protocol.StatusIdle,

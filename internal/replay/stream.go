@@ -1,4 +1,10 @@
-package protocol
+// Package replay makes a session survive the loss of its connection, on
+// both sides: a Stream numbers every frame one side sends, keeps it until
+// the peer acknowledges it and replays what is unacknowledged onto the next
+// connection; a RecvCounter counts what arrived and says when to
+// acknowledge it (docs/protocol.md, "Resume"). The frames themselves, and
+// the connection's queue they go through, are package outbox's.
+package replay
 
 import (
 	"errors"
@@ -15,12 +21,12 @@ const (
 	LaneBulk = 1
 )
 
-// ErrStreamFull reports more unacknowledged control bytes than the stream's
-// bound: the peer does not keep up (a slow consumer).
-var ErrStreamFull = errors.New("protocol: too many unacknowledged bytes")
+// ErrFull reports more unacknowledged bytes in a lane than its bound: the
+// peer does not keep up (a slow consumer).
+var ErrFull = errors.New("replay: too many unacknowledged bytes")
 
 // ErrBadAck reports a peer acknowledging frames that were never sent.
-var ErrBadAck = errors.New("protocol: acknowledgement beyond what was sent")
+var ErrBadAck = errors.New("replay: acknowledgement beyond what was sent")
 
 // Stream is the sending half of a resumable session. It numbers every frame
 // one side sends after the login handshake, keeps each until the peer
@@ -44,13 +50,13 @@ type lane struct {
 	bytes   int
 }
 
-// NewStream returns a detached stream holding at most maxCtrlBytes of
+// New returns a detached stream holding at most maxCtrlBytes of
 // unacknowledged control frames (0: unbounded). Bulk frames are unbounded
 // unless SetMaxBulkBytes bounds them.
-func NewStream(maxCtrlBytes int) *Stream { return &Stream{maxCtrl: maxCtrlBytes} }
+func New(maxCtrlBytes int) *Stream { return &Stream{maxCtrl: maxCtrlBytes} }
 
 // SetMaxBulkBytes bounds the unacknowledged bulk bytes (0: unbounded):
-// beyond it Send of a bulk frame fails with ErrStreamFull.
+// beyond it Send of a bulk frame fails with ErrFull.
 func (s *Stream) SetMaxBulkBytes(n int) {
 	s.mu.Lock()
 	s.maxBulk = n
@@ -79,7 +85,7 @@ func (s *Stream) Send(f outbox.Frame, bulk bool) error {
 	}
 	if limit > 0 && l.bytes+f.Len() > limit {
 		f.Done()
-		return ErrStreamFull
+		return ErrFull
 	}
 	l.sent++
 	f.Num, f.Bulk = l.sent, bulk
@@ -88,7 +94,7 @@ func (s *Stream) Send(f outbox.Frame, bulk bool) error {
 	if s.out != nil {
 		switch err := s.out.Push(wireCopy(f), bulk); {
 		case errors.Is(err, outbox.ErrFull):
-			return ErrStreamFull // kept all the same: the caller cuts the peer off
+			return ErrFull // kept all the same: the caller cuts the peer off
 		case err != nil:
 			s.out = nil // the connection is gone; the frame waits for replay
 		}
@@ -236,55 +242,4 @@ func (s *Stream) Close() {
 		}
 		l.buf, l.bytes = nil, 0
 	}
-}
-
-// RecvCounter counts the frames one side has received from its peer's
-// stream, per lane, and decides when to acknowledge them. Safe for
-// concurrent use (the reader counts, the writer's ticker may force an ack).
-type RecvCounter struct {
-	mu                   sync.Mutex
-	ctrl, bulk           uint64
-	ackedCtrl, ackedBulk uint64
-}
-
-// Count records one received frame.
-func (r *RecvCounter) Count(bulk bool) {
-	r.mu.Lock()
-	if bulk {
-		r.bulk++
-	} else {
-		r.ctrl++
-	}
-	r.mu.Unlock()
-}
-
-// Counts returns the frames received per lane.
-func (r *RecvCounter) Counts() (ctrl, bulk uint64) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.ctrl, r.bulk
-}
-
-// Thresholds for acknowledging: every ackEveryCtrl control frames or
-// ackEveryBulk chunks, and at every ping tick when anything is unacknowledged.
-const (
-	ackEveryCtrl = 32
-	ackEveryBulk = 4
-)
-
-// AckDue reports whether enough frames arrived since the last ack (force:
-// any at all) and, if so, marks them acknowledged and returns the counts to
-// put in an ack message.
-func (r *RecvCounter) AckDue(force bool) (ctrl, bulk uint64, due bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	dc, db := r.ctrl-r.ackedCtrl, r.bulk-r.ackedBulk
-	if dc == 0 && db == 0 {
-		return 0, 0, false
-	}
-	if !force && dc < ackEveryCtrl && db < ackEveryBulk {
-		return 0, 0, false
-	}
-	r.ackedCtrl, r.ackedBulk = r.ctrl, r.bulk
-	return r.ctrl, r.bulk, true
 }
