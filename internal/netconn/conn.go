@@ -3,28 +3,32 @@ package netconn
 import (
 	"crypto/tls"
 	"net"
-	"time"
 )
 
 // Conn is the connection both sides put under a WebSocket: a net.Conn
 // whose writes between Cork and Flush leave in one system call
-// (gather.go), whose deadlines reach the socket lazily (deadline.go) and,
-// when made by NewPooled or Listener, whose small reads go through pooled
-// buffers (pooledread.go). Close, the addresses and whatever else net.Conn
-// has come from the socket itself.
+// (gatherer, gather.go: Write, Cork, Flush), whose deadlines reach the
+// socket lazily (lazyDeadlines, deadline.go: SetDeadline,
+// SetReadDeadline, SetWriteDeadline) and, when made by NewPooled or
+// Listener, whose small reads go through pooled buffers (pooledReader,
+// pooledread.go: Read). Close and the addresses are the socket's.
+//
+// The parts are embedded, not wrapped: each method is the part's own,
+// reached through a promoted-method wrapper (a jump), so composing them
+// costs no call beyond what one type doing all three did.
 type Conn struct {
-	net.Conn // the socket
+	Conn net.Conn // the socket
 
-	w gatherer
-	d lazyDeadlines
-	r pooledReader
+	gatherer
+	lazyDeadlines
+	pooledReader
 }
 
 // New wraps nc (the library's dialed connections): writes gathered,
 // deadlines lazy, reads straight from nc.
 func New(nc net.Conn) *Conn {
 	c := &Conn{Conn: nc}
-	c.w.w, c.d.c, c.r.r = nc, nc, nc
+	c.gatherer.w, c.lazyDeadlines.c, c.pooledReader.r = nc, nc, nc
 	return c
 }
 
@@ -32,31 +36,21 @@ func New(nc net.Conn) *Conn {
 // allows (Unix TCP; elsewhere reads go straight to nc).
 func NewPooled(nc net.Conn) *Conn {
 	c := New(nc)
-	c.r.raw = newRawReader(nc)
+	c.pooledReader.raw = newRawReader(nc)
 	return c
 }
 
-// Read reads through a pooled buffer when c pools reads and p is small.
-func (c *Conn) Read(p []byte) (int, error) { return c.r.Read(p) }
+// Close closes the socket.
+func (c *Conn) Close() error { return c.Conn.Close() }
 
-// Write gathers p while corked, else writes it.
-func (c *Conn) Write(p []byte) (int, error) { return c.w.Write(p) }
+// LocalAddr is the socket's local address.
+func (c *Conn) LocalAddr() net.Addr { return c.Conn.LocalAddr() }
 
-// Cork starts gathering writes.
-func (c *Conn) Cork() { c.w.Cork() }
+// RemoteAddr is the socket's remote address.
+func (c *Conn) RemoteAddr() net.Addr { return c.Conn.RemoteAddr() }
 
-// Flush writes what was gathered since Cork, in one system call, and stops
-// gathering.
-func (c *Conn) Flush() error { return c.w.Flush() }
-
-// SetDeadline sets both deadlines, lazily.
-func (c *Conn) SetDeadline(t time.Time) error { return c.d.SetDeadline(t) }
-
-// SetReadDeadline sets the read deadline, lazily.
-func (c *Conn) SetReadDeadline(t time.Time) error { return c.d.SetReadDeadline(t) }
-
-// SetWriteDeadline sets the write deadline, lazily.
-func (c *Conn) SetWriteDeadline(t time.Time) error { return c.d.SetWriteDeadline(t) }
+// A Conn is a net.Conn.
+var _ net.Conn = (*Conn)(nil)
 
 // Of returns the Conn under a WebSocket's network connection (which may be
 // a TLS connection over it), or nil.

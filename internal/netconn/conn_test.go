@@ -47,7 +47,7 @@ func pooledPair(t *testing.T) (*Conn, net.Conn) {
 	}
 	c := nc.(*Conn)
 	t.Cleanup(func() { c.Close(); peer.Close() })
-	if c.r.raw == nil && runtime.GOOS != "windows" && runtime.GOOS != "plan9" && runtime.GOOS != "js" && runtime.GOOS != "wasip1" {
+	if c.pooledReader.raw == nil && runtime.GOOS != "windows" && runtime.GOOS != "plan9" && runtime.GOOS != "js" && runtime.GOOS != "wasip1" {
 		t.Fatal("an accepted TCP connection does not pool its reads")
 	}
 	return c, peer
@@ -72,7 +72,7 @@ func TestOf(t *testing.T) {
 // library's dialed connections read through gorilla's own buffer).
 func TestNewReadsStraight(t *testing.T) {
 	c, peer := tcpPair(t)
-	if c.r.raw != nil {
+	if c.pooledReader.raw != nil {
 		t.Fatal("New pools reads")
 	}
 	if _, err := peer.Write([]byte("hi")); err != nil {
@@ -82,7 +82,7 @@ func TestNewReadsStraight(t *testing.T) {
 	if n, err := c.Read(p); err != nil || string(p[:n]) != "hi"[:n] || n == 0 {
 		t.Fatalf("read %q, %v", p[:n], err)
 	}
-	if c.r.buf != nil {
+	if c.pooledReader.buf != nil {
 		t.Fatal("a straight read holds a pooled buffer")
 	}
 }

@@ -39,7 +39,7 @@ func TestPooledReadOrder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got) == len(want) && c.r.buf != nil {
+		if len(got) == len(want) && c.pooledReader.buf != nil {
 			t.Fatal("all input read, a pooled buffer still held")
 		}
 	}
@@ -58,7 +58,7 @@ func TestPooledReadDeadline(t *testing.T) {
 	if _, err := c.Read(make([]byte, 10)); !errors.As(err, &ne) || !ne.Timeout() {
 		t.Fatalf("read past the deadline: %v, want a timeout", err)
 	}
-	if c.r.buf != nil {
+	if c.pooledReader.buf != nil {
 		t.Fatal("a timed-out read holds a buffer")
 	}
 	c.SetReadDeadline(time.Time{})
