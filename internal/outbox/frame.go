@@ -12,7 +12,7 @@ import "sync/atomic"
 // written or dropped (Done), so a pooled buffer can be reused.
 //
 // Shared, when set, is the reference count behind Release (see
-// msgbuf.Buf.Frame): a stream.Stream then gives the copy it queues on the
+// msgbuf.Buf.Frame): a replay.Stream then gives the copy it queues on the
 // connection a reference of its own, so the buffer is reused only once it
 // has been both written (or dropped) and acknowledged (or forgotten).
 // Without Shared the queued copy has no Release and the Stream's copy
