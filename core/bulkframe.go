@@ -2,10 +2,11 @@ package core
 
 import (
 	"encoding/binary"
-	"github.com/crvideomgr/crvideomgr/protocol"
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/crvideomgr/crvideomgr/internal/outbox"
 )
 
 // Binary frames the library writes itself rather than through gorilla's
@@ -67,7 +68,7 @@ func maskCopy(dst, src []byte, key [4]byte, pos int) int {
 
 // writeBinaryFrame writes f (binary) as one masked frame straight to the
 // network connection under the WebSocket. Writer goroutine.
-func (c *conn) writeBinaryFrame(f *protocol.Frame) error {
+func (c *conn) writeBinaryFrame(f *outbox.Frame) error {
 	n := len(f.Head) + len(f.Body)
 	need := wsMaxHeader + n
 	bp, _ := wireBufPool.Get().(*[]byte)

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/crvideomgr/crvideomgr/protocol"
+	"github.com/crvideomgr/crvideomgr/internal/outbox"
 	"github.com/gorilla/websocket"
 )
 
@@ -83,11 +83,11 @@ func TestWriteBinaryFrame(t *testing.T) {
 	}
 	sizes := []int{0, 1, 100, 125, 126, 65535, 65536, len(body)}
 	for _, n := range sizes {
-		f := protocol.Frame{Binary: true, Head: []byte("head"), Body: body[:n]}
+		f := outbox.Frame{Binary: true, Head: []byte("head"), Body: body[:n]}
 		if err := c.writeFrame(&f); err != nil {
 			t.Fatal(err)
 		}
-		if err := c.writeFrame(&protocol.Frame{Head: []byte("text")}); err != nil {
+		if err := c.writeFrame(&outbox.Frame{Head: []byte("text")}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -106,7 +106,7 @@ func TestWriteBinaryFrame(t *testing.T) {
 // that discards them: the library's frame writer against gorilla's.
 func BenchmarkWriteChunk(b *testing.B) {
 	body := make([]byte, 256<<10)
-	f := protocol.Frame{Binary: true, Head: make([]byte, 60), Body: body}
+	f := outbox.Frame{Binary: true, Head: make([]byte, 60), Body: body}
 	for _, mode := range []string{"own", "gorilla"} {
 		b.Run(mode, func(b *testing.B) {
 			c := dialSink(b, sinkServer(b, nil))

@@ -11,6 +11,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/crvideomgr/crvideomgr/internal/msgbuf"
+	"github.com/crvideomgr/crvideomgr/internal/netconn"
+	"github.com/crvideomgr/crvideomgr/internal/outbox"
 	"github.com/crvideomgr/crvideomgr/protocol"
 	"github.com/gorilla/websocket"
 )
@@ -42,8 +45,8 @@ var writeBufferPool = &sync.Pool{}
 // priority outbox and pinging. A session outlives its connections.
 type conn struct {
 	ws   *websocket.Conn
-	out  *protocol.Outbox
-	cork *protocol.CorkConn // gathers a batch of writes; nil if not dialed by dialAny
+	out  *outbox.Outbox
+	cork *netconn.Conn // gathers a batch of writes; nil if not dialed by dialAny
 
 	// hs receives the reply to a handshake (login or resume) request: while
 	// inHandshake is set, the reader hands the next text frame there instead
@@ -56,9 +59,9 @@ type conn struct {
 	// after a resume) must find the session already attached to this conn.
 	proceed chan struct{}
 
-	onFrame func(c *conn, mt int, buf *protocol.Buf) // after the handshake; reader goroutine
-	onTick  func(c *conn)                            // each ping period; writer goroutine
-	onClose func(c *conn)                            // once, on the reader goroutine as it exits
+	onFrame func(c *conn, mt int, buf *msgbuf.Buf) // after the handshake; reader goroutine
+	onTick  func(c *conn)                          // each ping period; writer goroutine
+	onClose func(c *conn)                          // once, on the reader goroutine as it exits
 
 	pingTimeout atomic.Int64 // nanoseconds
 	readLimit   atomic.Int64 // largest message accepted (as set on ws)
@@ -128,7 +131,7 @@ func dialAny(ctx context.Context, addrList string, tlsConf *tls.Config,
 }
 
 // corkDial wraps the connections netDial (nil: a plain net.Dialer) opens
-// in a protocol.CorkConn, so the writer can gather a batch of frames into
+// in a netconn.Conn, so the writer can gather a batch of frames into
 // one system call.
 func corkDial(netDial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -142,7 +145,7 @@ func corkDial(netDial func(ctx context.Context, network, addr string) (net.Conn,
 		if err != nil {
 			return nil, err
 		}
-		return &protocol.CorkConn{Conn: nc}, nil
+		return netconn.New(nc), nil
 	}
 }
 
@@ -208,8 +211,8 @@ func wsURL(addr string) (string, error) {
 func newConn(ws *websocket.Conn, pingTimeout time.Duration) *conn {
 	c := &conn{
 		ws:      ws,
-		cork:    protocol.CorkOf(ws.NetConn()),
-		out:     protocol.NewOutbox(0),
+		cork:    netconn.Of(ws.NetConn()),
+		out:     outbox.New(0),
 		hs:      make(chan *protocol.Msg, 1),
 		proceed: make(chan struct{}, 1),
 		retime:  make(chan struct{}, 1),
@@ -268,7 +271,7 @@ func (c *conn) setLimits(l *protocol.Limits) {
 func (c *conn) handshake(ctx context.Context, req *protocol.Msg) (*protocol.Msg, error) {
 	req.ID = 1
 	c.inHandshake.Store(true)
-	if err := c.out.PushCtrl(protocol.Frame{Head: protocol.Encode(req)}); err != nil {
+	if err := c.out.PushCtrl(outbox.Frame{Head: protocol.Encode(req)}); err != nil {
 		return nil, errHandshake
 	}
 	t := time.NewTimer(handshakeTimeout)
@@ -312,7 +315,7 @@ func (c *conn) readLoop() {
 		_ = c.extendDeadline()
 		// A pooled buffer, returned as soon as the frame is handled: the
 		// handlers copy what they keep (file writes, base64, JSON strings).
-		buf, err := protocol.ReadBuf(r, int(c.readLimit.Load()))
+		buf, err := msgbuf.Read(r, int(c.readLimit.Load()))
 		if err != nil {
 			c.noteOversize(err)
 			return
@@ -347,7 +350,7 @@ func (c *conn) readLoop() {
 // (gorilla reports it from NextReader when the frame header says so, from
 // Read for a message of several frames).
 func (c *conn) noteOversize(err error) {
-	if errors.Is(err, websocket.ErrReadLimit) || errors.Is(err, protocol.ErrMessageTooLarge) {
+	if errors.Is(err, websocket.ErrReadLimit) || errors.Is(err, msgbuf.ErrTooLarge) {
 		c.oversize.Store(true)
 	}
 }
@@ -361,7 +364,7 @@ func (c *conn) writeLoop() {
 	for {
 		f, ok := c.out.Pop()
 		if ok {
-			if err := protocol.WriteBatch(c.cork, c.out, f, c.writeReleasing); err != nil {
+			if err := outbox.WriteBatch(c.cork, c.out, f, c.writeReleasing); err != nil {
 				c.close()
 				return
 			}
@@ -391,7 +394,7 @@ func (c *conn) pingPeriod() time.Duration {
 }
 
 // writeReleasing writes f and then releases it. Writer goroutine.
-func (c *conn) writeReleasing(f protocol.Frame) error {
+func (c *conn) writeReleasing(f outbox.Frame) error {
 	err := c.writeFrame(&f)
 	if f.Release != nil {
 		f.Release()
@@ -399,7 +402,7 @@ func (c *conn) writeReleasing(f protocol.Frame) error {
 	return err
 }
 
-func (c *conn) writeFrame(f *protocol.Frame) error {
+func (c *conn) writeFrame(f *outbox.Frame) error {
 	if f.Binary {
 		return c.writeBinaryFrame(f)
 	}
@@ -407,7 +410,7 @@ func (c *conn) writeFrame(f *protocol.Frame) error {
 }
 
 // writeGorilla writes f through gorilla's message writer.
-func (c *conn) writeGorilla(f *protocol.Frame, mt int) error {
+func (c *conn) writeGorilla(f *outbox.Frame, mt int) error {
 	c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
 	w, err := c.ws.NextWriter(mt)
 	if err != nil {

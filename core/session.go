@@ -8,6 +8,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/crvideomgr/crvideomgr/internal/msgbuf"
+	"github.com/crvideomgr/crvideomgr/internal/outbox"
+	"github.com/crvideomgr/crvideomgr/internal/replay"
 	"github.com/crvideomgr/crvideomgr/protocol"
 	"github.com/gorilla/websocket"
 )
@@ -37,8 +40,8 @@ type session struct {
 	token     string // resume token
 	boot      string // the server process we are logged in to
 
-	stream *protocol.Stream      // replaced on relogin; the Stream has its own lock
-	recv   *protocol.RecvCounter // replaced on relogin; has its own lock
+	stream *replay.Stream      // replaced on relogin; the Stream has its own lock
+	recv   *replay.RecvCounter // replaced on relogin; has its own lock
 
 	reqMu   sync.Mutex // guards pending and nextID
 	pending map[uint64]*pendingReq
@@ -92,8 +95,8 @@ func newSession(m *Mgr, cookie, addr string, req *protocol.Msg) *session {
 		addr:        addr,
 		ctx:         ctx,
 		cancel:      cancel,
-		stream:      protocol.NewStream(0),
-		recv:        &protocol.RecvCounter{},
+		stream:      replay.New(0),
+		recv:        &replay.RecvCounter{},
 		pending:     make(map[uint64]*pendingReq),
 		calls:       make(map[string]int),
 		out:         make(map[string]*outTask),
@@ -110,7 +113,7 @@ func (s *session) request(req *protocol.Msg, fn replyFunc) {
 	s.m.mu.Lock()
 	stream := s.stream
 	s.m.unlock()
-	if err := stream.Send(protocol.Frame{Head: protocol.Encode(req)}, false); err != nil {
+	if err := stream.Send(outbox.Frame{Head: protocol.Encode(req)}, false); err != nil {
 		s.failRequest(id, protocol.ConnectionLost)
 	}
 }
@@ -120,7 +123,7 @@ func (s *session) request(req *protocol.Msg, fn replyFunc) {
 // from another goroutine (fn takes mu).
 func (s *session) requestLocked(req *protocol.Msg, fn replyFunc) {
 	id := s.register(req, fn)
-	if err := s.stream.Send(protocol.Frame{Head: protocol.Encode(req)}, false); err != nil {
+	if err := s.stream.Send(outbox.Frame{Head: protocol.Encode(req)}, false); err != nil {
 		go s.failRequest(id, protocol.ConnectionLost)
 	}
 }
@@ -141,7 +144,7 @@ func (s *session) register(req *protocol.Msg, fn replyFunc) uint64 {
 
 // send sends a one-way message on the session's stream. mu must be held.
 func (s *session) send(m *protocol.Msg) {
-	_ = s.stream.Send(protocol.Frame{Head: protocol.Encode(m)}, false)
+	_ = s.stream.Send(outbox.Frame{Head: protocol.Encode(m)}, false)
 }
 
 func (s *session) takePending(id uint64) *pendingReq {
@@ -531,8 +534,8 @@ func (s *session) relogin(ctx context.Context, c *conn) {
 		return
 	}
 	old, oldPending := s.stream, s.takeAllPending()
-	s.stream = protocol.NewStream(0)
-	s.recv = &protocol.RecvCounter{}
+	s.stream = replay.New(0)
+	s.recv = &replay.RecvCounter{}
 	s.loggedIn(c, r)
 	// Each request gets exactly one reply: the server's, or NoServerRsp
 	// after requestTimeout, or ConnectionLost if the session ends.
@@ -590,13 +593,13 @@ func (s *session) onTick(c *conn) {
 		return
 	}
 	if n, nb, due := recv.AckDue(true); due {
-		_ = c.out.PushCtrl(protocol.Frame{Head: protocol.Encode(&protocol.Msg{Op: protocol.OpAck, N: int64(n), NB: int64(nb)})})
+		_ = c.out.PushCtrl(outbox.Frame{Head: protocol.Encode(&protocol.Msg{Op: protocol.OpAck, N: int64(n), NB: int64(nb)})})
 	}
 }
 
 // onFrame handles one frame after the handshake: acks release the stream;
 // every other frame is counted in its lane, then handled. Reader goroutine.
-func (s *session) onFrame(c *conn, mt int, buf *protocol.Buf) {
+func (s *session) onFrame(c *conn, mt int, buf *msgbuf.Buf) {
 	m := s.m
 	data := buf.B
 	m.mu.Lock()
@@ -637,7 +640,7 @@ func (s *session) onFrame(c *conn, mt int, buf *protocol.Buf) {
 		}
 	}
 	if n, nb, due := recv.AckDue(false); due {
-		_ = c.out.PushCtrl(protocol.Frame{Head: protocol.Encode(&protocol.Msg{Op: protocol.OpAck, N: int64(n), NB: int64(nb)})})
+		_ = c.out.PushCtrl(outbox.Frame{Head: protocol.Encode(&protocol.Msg{Op: protocol.OpAck, N: int64(n), NB: int64(nb)})})
 	}
 }
 
@@ -737,7 +740,7 @@ func (s *session) trackCall(op, id string, code int) {
 // to its read buffer.
 type queuedChunk struct {
 	h protocol.Header
-	f protocol.Frame
+	f outbox.Frame
 }
 
 // queueChunk hands a chunk to the session's storing goroutine (started
@@ -750,7 +753,7 @@ type queuedChunk struct {
 // stored. Chunks stay in order; a chunk of a task that has ended meanwhile
 // (cancelled, failed, session over) is dropped by storeChunk as before.
 // Reader goroutine.
-func (s *session) queueChunk(h protocol.Header, f protocol.Frame) {
+func (s *session) queueChunk(h protocol.Header, f outbox.Frame) {
 	s.bulkMu.Lock()
 	s.bulkQ = append(s.bulkQ, queuedChunk{h: h, f: f})
 	start := !s.storing

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/crvideomgr/crvideomgr/internal/outbox"
 	"github.com/crvideomgr/crvideomgr/protocol"
 	"github.com/google/uuid"
 )
@@ -59,10 +60,10 @@ type outTask struct {
 
 	pumping      bool
 	cancelling   bool
-	onWire       bool           // holds a pacing slot (see session.cmdsOut)
-	waitFrame    protocol.Frame // a paced sendCmd's frame, until sent
-	wireLen      int64          // a sendCmd's frame length, once sent (session.cmdBytesOut)
-	waitBegin    *protocol.Msg  // a paced transfer's sendBegin, until sent
+	onWire       bool          // holds a pacing slot (see session.cmdsOut)
+	waitFrame    outbox.Frame  // a paced sendCmd's frame, until sent
+	wireLen      int64         // a sendCmd's frame length, once sent (session.cmdBytesOut)
+	waitBegin    *protocol.Msg // a paced transfer's sendBegin, until sent
 	lastProgress time.Time
 	stop         chan struct{} // closed when the task is over
 	credit       chan struct{} // signalled when acked grows
@@ -223,7 +224,7 @@ func (m *Mgr) SendCmd(targetUserID, data string) string {
 	}
 	s.out[task] = t
 	head := protocol.AppendHeader(nil, protocol.Header{Type: protocol.FrameCmd, Task: task, Peer: targetUserID})
-	t.waitFrame = protocol.Frame{Binary: true, Head: head, Body: raw}
+	t.waitFrame = outbox.Frame{Binary: true, Head: head, Body: raw}
 	s.cmdWait = append(s.cmdWait, t)
 	s.sendWaitingCmds()
 	return task
@@ -248,7 +249,7 @@ func (s *session) sendWaitingCmds() {
 		}
 		s.cmdsOut++
 		f := t.waitFrame
-		t.waitFrame = protocol.Frame{}
+		t.waitFrame = outbox.Frame{}
 		t.wireLen = int64(f.Len())
 		s.cmdBytesOut += t.wireLen
 		_ = s.stream.Send(f, false)
@@ -478,7 +479,7 @@ func (s *session) pump(t *outTask) {
 		data, file, stream := t.data, t.file, s.stream
 		m.unlock()
 
-		f := protocol.Frame{Binary: true, Head: protocol.AppendHeader(nil, protocol.Header{Type: protocol.FrameChunk, Task: t.id, Offset: off})}
+		f := outbox.Frame{Binary: true, Head: protocol.AppendHeader(nil, protocol.Header{Type: protocol.FrameChunk, Task: t.id, Offset: off})}
 		if data != nil {
 			f.Body = data[off : off+n]
 		} else {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crvideomgr/crvideomgr/internal/msgbuf"
 	"github.com/crvideomgr/crvideomgr/protocol"
 	"github.com/gorilla/websocket"
 )
@@ -93,7 +94,7 @@ func BenchmarkRelay(b *testing.B) {
 				b.Error(err)
 				return
 			}
-			buf, err := protocol.ReadBuf(r, 1<<20)
+			buf, err := msgbuf.Read(r, 1<<20)
 			if err != nil {
 				b.Error(err)
 				return

@@ -7,6 +7,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/crvideomgr/crvideomgr/internal/msgbuf"
+	"github.com/crvideomgr/crvideomgr/internal/netconn"
+	"github.com/crvideomgr/crvideomgr/internal/outbox"
 	"github.com/crvideomgr/crvideomgr/protocol"
 	"github.com/gorilla/websocket"
 )
@@ -20,10 +23,10 @@ import (
 type conn struct {
 	srv *Server
 	ws  *websocket.Conn
-	out *protocol.Outbox
+	out *outbox.Outbox
 	// cork gathers the writes of one batch of frames into one system call
 	// (nil when the connection did not come from the server's listener).
-	cork *protocol.CorkConn
+	cork *netconn.Conn
 
 	// sess is the logged-in session, nil before login or resume. Only the
 	// reader goroutine touches it; live is the same for the writer.
@@ -62,13 +65,13 @@ func newConn(s *Server, ws *websocket.Conn) *conn {
 	c := &conn{
 		srv:      s,
 		ws:       ws,
-		cork:     protocol.CorkOf(ws.NetConn()),
+		cork:     netconn.Of(ws.NetConn()),
 		readDone: make(chan struct{}),
 		loginBy:  time.Now().Add(s.loginTimeout),
 	}
 	// Before login the outbox is all there is: bounded, small. Login and
 	// resume raise the bound (the session's stream then bounds signaling).
-	c.out = protocol.NewOutboxNotify(preLoginOutbox, c.kick)
+	c.out = outbox.NewNotify(preLoginOutbox, c.kick)
 	return c
 }
 
@@ -113,8 +116,8 @@ func (c *conn) closeAfterFlush() {
 
 // sendCtrl queues an encoded control frame; an overflowing control queue
 // cuts the slow consumer off. Non-blocking; may be called under any lock.
-func (c *conn) sendCtrl(f protocol.Frame) {
-	if err := c.out.PushCtrl(f); errors.Is(err, protocol.ErrOutboxFull) {
+func (c *conn) sendCtrl(f outbox.Frame) {
+	if err := c.out.PushCtrl(f); errors.Is(err, outbox.ErrFull) {
 		if c.live.Load() == nil {
 			c.kill(reasonPreLogin)
 		} else {
@@ -129,7 +132,7 @@ func (c *conn) reply(id uint64, code int, m *protocol.Msg) {
 		m = &protocol.Msg{}
 	}
 	m.ID, m.Code = id, code
-	c.sendCtrl(protocol.Frame{Head: encodeReply(c.srv.log, m)})
+	c.sendCtrl(outbox.Frame{Head: encodeReply(c.srv.log, m)})
 }
 
 // extendRead pushes the read deadline one ping timeout ahead, but not past
@@ -169,7 +172,7 @@ func (c *conn) readLoop() {
 		// A pooled buffer, held only while the message is handled (a
 		// relayed chunk takes a reference of its own): an idle connection
 		// holds none, and reading allocates nothing in steady state.
-		buf, err := protocol.ReadBuf(r, int(c.srv.readLimit))
+		buf, err := msgbuf.Read(r, int(c.srv.readLimit))
 		if err != nil {
 			c.log().Debug("read ended", "err", err)
 			return
@@ -268,7 +271,7 @@ func (c *conn) pingTick() {
 func (c *conn) writeLoop() {
 	for {
 		if f, ok := c.out.Pop(); ok {
-			if err := protocol.WriteBatch(c.cork, c.out, f, c.write); err != nil {
+			if err := outbox.WriteBatch(c.cork, c.out, f, c.write); err != nil {
 				c.log().Debug("write failed", "err", err)
 				c.writerDone()
 				return
@@ -344,7 +347,7 @@ func (c *conn) ping() bool {
 }
 
 // write puts one frame on the wire under a write deadline. Writer.
-func (c *conn) write(f protocol.Frame) error {
+func (c *conn) write(f outbox.Frame) error {
 	defer func() {
 		if f.Release != nil {
 			f.Release()

@@ -7,7 +7,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/crvideomgr/crvideomgr/protocol"
+	"github.com/crvideomgr/crvideomgr/internal/netconn"
 )
 
 // fdMargin is how many descriptors below the process's open-file limit the
@@ -45,7 +45,7 @@ type limitListener struct {
 }
 
 // trackedConn is an accepted connection counted by its limiter until Close.
-// It keeps *net.TCPConn's methods (SyscallConn: the CorkConn's raw reads).
+// It keeps *net.TCPConn's methods (SyscallConn: the netconn.Conn's pooled reads).
 type trackedConn struct {
 	*net.TCPConn
 	lim  *connLimiter
@@ -152,7 +152,7 @@ func trackedOf(nc net.Conn) *trackedConn {
 	if t, ok := nc.(*tls.Conn); ok {
 		nc = t.NetConn()
 	}
-	if cc, ok := nc.(*protocol.CorkConn); ok {
+	if cc, ok := nc.(*netconn.Conn); ok {
 		nc = cc.Conn
 	}
 	tc, _ := nc.(*trackedConn)

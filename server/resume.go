@@ -6,12 +6,15 @@ import (
 	"errors"
 	"time"
 
+	"github.com/crvideomgr/crvideomgr/internal/msgbuf"
+	"github.com/crvideomgr/crvideomgr/internal/outbox"
+	"github.com/crvideomgr/crvideomgr/internal/replay"
 	"github.com/crvideomgr/crvideomgr/protocol"
 	"github.com/gorilla/websocket"
 )
 
 // A session outlives its connection: every frame it sends after the login
-// reply goes through its protocol.Stream (numbered, kept until the client
+// reply goes through its replay.Stream (numbered, kept until the client
 // acknowledges it), and every frame it receives is counted. When the
 // connection is lost the session waits ResumeGrace for the client to come
 // back with OpResume on a new connection; then both sides replay what the
@@ -20,8 +23,8 @@ import (
 // sendCtrl sends a control frame on the session's stream. A client that
 // lets more than maxCtrlBytes go unacknowledged is a slow consumer: it is
 // cut off and its session ends. Non-blocking; ent.mu is usually held.
-func (s *session) sendCtrl(f protocol.Frame) {
-	if err := s.stream.Send(f, false); errors.Is(err, protocol.ErrStreamFull) {
+func (s *session) sendCtrl(f outbox.Frame) {
+	if err := s.stream.Send(f, false); errors.Is(err, replay.ErrFull) {
 		s.overflow()
 	}
 }
@@ -29,8 +32,8 @@ func (s *session) sendCtrl(f protocol.Frame) {
 // sendBulk sends a transfer chunk on the session's stream. The transfer
 // windows bound what an honest receiver leaves unacknowledged (see
 // maxBulkBytes); one that leaves more is cut off. Non-blocking; ent.mu held.
-func (s *session) sendBulk(f protocol.Frame) {
-	if err := s.stream.Send(f, true); errors.Is(err, protocol.ErrStreamFull) {
+func (s *session) sendBulk(f outbox.Frame) {
+	if err := s.stream.Send(f, true); errors.Is(err, replay.ErrFull) {
 		s.overflow()
 	}
 }
@@ -53,7 +56,7 @@ func (s *session) overflow() {
 // Frames of a connection that a resume has replaced are dropped. Reader
 // goroutine; holds s.rmu so that an old and a new connection never run
 // handlers of the same session at once.
-func (c *conn) sessionFrame(s *session, typ int, buf *protocol.Buf) {
+func (c *conn) sessionFrame(s *session, typ int, buf *msgbuf.Buf) {
 	data := buf.B
 	s.rmu.Lock()
 	defer s.rmu.Unlock()
@@ -102,7 +105,7 @@ func (c *conn) sessionFrame(s *session, typ int, buf *protocol.Buf) {
 // not numbered. Any goroutine.
 func (c *conn) sendAck(s *session, force bool) {
 	if n, nb, due := s.recv.AckDue(force); due {
-		c.sendCtrl(protocol.Frame{Head: protocol.Encode(&protocol.Msg{Push: protocol.PushAck, N: int64(n), NB: int64(nb)})})
+		c.sendCtrl(outbox.Frame{Head: protocol.Encode(&protocol.Msg{Push: protocol.PushAck, N: int64(n), NB: int64(nb)})})
 	}
 }
 

@@ -5,7 +5,7 @@
 //
 // Concurrency: each connection has one reader goroutine (which runs every
 // handler for that connection) and, while there is something to write, one
-// writer goroutine (which drains the connection's protocol.Outbox). Shared
+// writer goroutine (which drains the connection's outbox.Outbox). Shared
 // state lives in enterprises, each guarded by its own mutex; under that
 // mutex the only outside effect allowed is a non-blocking push to a
 // session's Outbox (which may start the connection's writer). Lock order:
@@ -30,6 +30,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/crvideomgr/crvideomgr/internal/netconn"
 	"github.com/crvideomgr/crvideomgr/protocol"
 	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
@@ -161,16 +162,16 @@ const (
 	// wsBufferSize is the write buffer (pooled: idle connections do not
 	// hold one). Every text frame and FrameCmd fits in it; a chunk frame,
 	// over twice its size, is not copied into it: gorilla writes it from
-	// the read buffer it was received in, and the CorkConn sends its frame
+	// the read buffer it was received in, and the netconn.Conn sends its frame
 	// header, the chunk and the closing frame in one writev.
 	wsBufferSize = 64 << 10
 	// wsReadBufferSize is gorilla's read buffer, which a connection keeps
 	// for its whole life, idle or not; the smallest that holds a control
 	// frame with its header. It costs no system calls: below it the
-	// CorkConn reads what the socket has (up to 4 KiB, several messages)
+	// netconn.Conn reads what the socket has (up to 4 KiB, several messages)
 	// into a pooled buffer, only once there is input, so a connection
 	// waiting for input holds no other read buffer; and messages are read
-	// into pooled buffers (protocol.ReadBuf), large ones straight from the
+	// into pooled buffers (msgbuf.Read), large ones straight from the
 	// socket. (It was the HTTP server's 4 KiB buffer, taken over at the
 	// upgrade; before that a 64 KiB one.)
 	wsReadBufferSize = 256
@@ -388,11 +389,11 @@ func (s *Server) Start() error {
 	if err != nil {
 		return fmt.Errorf("server: listen: %w", err)
 	}
-	// Writes of a connection's writer are gathered per batch (CorkConn),
+	// Writes of a connection's writer are gathered per batch (netconn.Conn),
 	// under TLS too: the records of a batch leave together.
 	s.limiter = &connLimiter{maxConns: s.cfg.MaxConns, maxPending: max(s.cfg.MaxPendingPerIP, 0), pending: make(map[string]int)}
 	ln = &limitListener{Listener: ln, lim: s.limiter, tls: s.tlsConf != nil}
-	ln = protocol.CorkListener{Listener: ln}
+	ln = netconn.Listener{Listener: ln}
 	if s.tlsConf != nil {
 		ln = tls.NewListener(ln, s.tlsConf)
 	}

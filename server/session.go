@@ -6,6 +6,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/crvideomgr/crvideomgr/internal/outbox"
+	"github.com/crvideomgr/crvideomgr/internal/replay"
 	"github.com/crvideomgr/crvideomgr/protocol"
 	"github.com/google/uuid"
 )
@@ -52,8 +54,8 @@ type session struct {
 	// token names the session in OpResume; stream carries everything it
 	// sends after the login reply; recv counts what it received.
 	token  string
-	stream *protocol.Stream
-	recv   protocol.RecvCounter
+	stream *replay.Stream
+	recv   replay.RecvCounter
 	// rmu is held while a frame of the session is handled, so a replaced
 	// connection's reader and the new one never interleave.
 	rmu sync.Mutex
@@ -94,7 +96,7 @@ func (s *session) push(m *protocol.Msg) {
 		return
 	}
 	s.seq++
-	s.sendCtrl(protocol.Frame{Head: b})
+	s.sendCtrl(outbox.Frame{Head: b})
 }
 
 // pushTemplate numbers and queues a push encoded once for many sessions
@@ -108,7 +110,7 @@ func (s *session) pushTemplate(t *protocol.PushTemplate) {
 		return
 	}
 	s.seq++
-	s.sendCtrl(protocol.Frame{Head: b})
+	s.sendCtrl(outbox.Frame{Head: b})
 }
 
 // reply answers request id on the session's stream. Non-blocking. A reply
@@ -118,7 +120,7 @@ func (s *session) reply(id uint64, code int, m *protocol.Msg) {
 		m = &protocol.Msg{}
 	}
 	m.ID, m.Code = id, code
-	s.sendCtrl(protocol.Frame{Head: encodeReply(s.ent.log, m)})
+	s.sendCtrl(outbox.Frame{Head: encodeReply(s.ent.log, m)})
 }
 
 // lockLive locks e.mu and reports true if s is still live; when s has ended
@@ -169,7 +171,7 @@ func (c *conn) handleLogin(m *protocol.Msg) {
 		ent:    e,
 		c:      c,
 		token:  uuid.NewString(),
-		stream: protocol.NewStream(maxCtrlBytes),
+		stream: replay.New(maxCtrlBytes),
 		usrID:  usrID,
 		nick:   m.Nick,
 		status: protocol.StatusIdle,

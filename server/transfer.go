@@ -3,6 +3,8 @@ package server
 import (
 	"time"
 
+	"github.com/crvideomgr/crvideomgr/internal/msgbuf"
+	"github.com/crvideomgr/crvideomgr/internal/outbox"
 	"github.com/crvideomgr/crvideomgr/protocol"
 )
 
@@ -149,7 +151,7 @@ func (e *enterprise) forwardCmd(t *transfer) {
 	t.to.cmdIn += t.fwdSize
 	f := t.frame
 	t.frame = nil
-	t.to.sendCtrl(protocol.Frame{Binary: true, Head: f})
+	t.to.sendCtrl(outbox.Frame{Binary: true, Head: f})
 }
 
 // forwardHeld forwards s's held commands, oldest first, while its budget
@@ -293,7 +295,7 @@ func (e *enterprise) sendBegin(s *session, m *protocol.Msg) {
 // total and window, and forwards the very same frame (no copy) to the
 // receiver's bulk queue. A violation fails the task (sendRslt 6, xferCancel). Chunks of
 // unknown tasks are dropped. Reader goroutine of the sender; takes e.mu.
-func (e *enterprise) chunkFrame(s *session, h protocol.Header, buf *protocol.Buf, payload []byte) {
+func (e *enterprise) chunkFrame(s *session, h protocol.Header, buf *msgbuf.Buf, payload []byte) {
 	if !e.lockLive(s) {
 		return
 	}

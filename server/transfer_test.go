@@ -283,7 +283,7 @@ func TestTransferCancelAndFailures(t *testing.T) {
 // TestSignalingAheadOfBulk checks that a call still reaches a receiver that
 // holds a full window of unacknowledged chunks, and that the transfer is not
 // failed for it. (That control frames overtake queued bulk frames is
-// protocol.Outbox's own property.)
+// outbox.Outbox's own property.)
 func TestSignalingAheadOfBulk(t *testing.T) {
 	s := newTestServer(t, nil)
 	a := login(t, s, "ent1", "alice")

@@ -1,6 +1,6 @@
 //go:build unix
 
-package protocol
+package netconn
 
 import (
 	"io"

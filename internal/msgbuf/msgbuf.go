@@ -1,10 +1,16 @@
-package protocol
+// Package msgbuf holds received WebSocket messages in pooled,
+// reference-counted buffers, on both sides: a reader reads each message
+// into one (Read) instead of allocating, and a message relayed or kept for
+// replay holds its buffer for as long as it needs it (Buf.Frame).
+package msgbuf
 
 import (
 	"errors"
 	"io"
 	"sync"
 	"sync/atomic"
+
+	"github.com/crvideomgr/crvideomgr/internal/outbox"
 )
 
 // smallBufSize is the first buffer a message is read into: every text frame
@@ -12,7 +18,7 @@ import (
 // a connection that waits for input holds no buffer at all.
 const smallBufSize = 4 << 10
 
-// Buf is a pooled buffer holding one received WebSocket message (ReadBuf).
+// Buf is a pooled buffer holding one received WebSocket message (Read).
 // It is reference counted: the reader holds it while it handles the
 // message; a handler that keeps the bytes (a relayed chunk) takes another
 // reference with Frame. The buffer returns to its pool when the last holder
@@ -76,21 +82,21 @@ func getBuf(size int) *Buf {
 	return b
 }
 
-// ErrMessageTooLarge reports a message over the limit given to ReadBuf.
-var ErrMessageTooLarge = errors.New("protocol: message over the read limit")
+// ErrTooLarge reports a message over the limit given to Read.
+var ErrTooLarge = errors.New("msgbuf: message over the read limit")
 
-// ReadBuf reads one whole message from r (a WebSocket message reader) into a
+// Read reads one whole message from r (a WebSocket message reader) into a
 // pooled buffer: a 4 KiB one, moved to a buffer of limit+1 bytes when the
 // message is larger. Messages over limit fail (r normally enforces the
 // limit itself). Release the result when done with it.
-func ReadBuf(r io.Reader, limit int) (*Buf, error) {
+func Read(r io.Reader, limit int) (*Buf, error) {
 	b := getBuf(smallBufSize)
 	n := 0
 	for {
 		if n == len(b.mem) {
 			if n > limit {
 				b.Release()
-				return nil, ErrMessageTooLarge
+				return nil, ErrTooLarge
 			}
 			nb := getBuf(max(limit+1, 2*smallBufSize))
 			copy(nb.mem, b.mem[:n])
@@ -122,7 +128,7 @@ func (b *Buf) Release() {
 // Frame returns a binary frame whose body is body (a part of b.B) holding
 // its own reference to b, so the buffer outlives the reader's use of it
 // for as long as the frame is queued or kept for replay.
-func (b *Buf) Frame(body []byte) Frame {
+func (b *Buf) Frame(body []byte) outbox.Frame {
 	b.refs.Add(1)
-	return Frame{Binary: true, Body: body, Release: b.Release, Shared: &b.refs}
+	return outbox.Frame{Binary: true, Body: body, Release: b.Release, Shared: &b.refs}
 }

@@ -1,10 +1,10 @@
 //go:build !unix
 
-package protocol
+package netconn
 
 import "net"
 
-// rawReader is Unix only; elsewhere a CorkConn reads straight from its
+// rawReader is Unix only; elsewhere a pooledReader reads straight from its
 // connection.
 type rawReader struct{}
 

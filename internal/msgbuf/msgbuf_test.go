@@ -1,4 +1,4 @@
-package protocol
+package msgbuf
 
 import (
 	"bytes"
@@ -22,50 +22,17 @@ func (r *oneShot) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-func TestReadBuf(t *testing.T) {
+func TestRead(t *testing.T) {
 	for _, size := range []int{0, 1, smallBufSize - 1, smallBufSize, smallBufSize + 1, 300 << 10} {
 		want := bytes.Repeat([]byte{'x', 'y', 'z'}, size/3+1)[:size]
-		b, err := ReadBuf(&oneShot{data: want, step: 7000}, 300<<10)
+		b, err := Read(&oneShot{data: want, step: 7000}, 300<<10)
 		if err != nil || !bytes.Equal(b.B, want) {
 			t.Fatalf("size %d: err %v, equal %v", size, err, bytes.Equal(b.B, want))
 		}
 		b.Release()
 	}
-	if _, err := ReadBuf(&oneShot{data: make([]byte, 20000), step: 1 << 20}, 10000); err != ErrMessageTooLarge {
+	if _, err := Read(&oneShot{data: make([]byte, 20000), step: 1 << 20}, 10000); err != ErrTooLarge {
 		t.Fatalf("over the limit: %v", err)
-	}
-}
-
-// TestSharedFrameReleasedOnce checks that a Shared frame sent on a stream
-// goes back to its pool only when both the connection's copy has been
-// written and the peer has acknowledged the stream's copy.
-func TestSharedFrameReleasedOnce(t *testing.T) {
-	b, _ := ReadBuf(&oneShot{data: make([]byte, 10000), step: 1 << 20}, 1<<20)
-	s := NewStream(0)
-	out := NewOutbox(0)
-	if err := s.Attach(out, 0, 0); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Send(b.Frame(b.B), true); err != nil {
-		t.Fatal(err)
-	}
-	b.Release() // the reader is done
-	if got := b.refs.Load(); got != 2 {
-		t.Fatalf("refs after send = %d, want 2 (stream, connection)", got)
-	}
-	f, ok := out.Pop()
-	if !ok || f.Release == nil {
-		t.Fatal("queued copy has no release")
-	}
-	f.Release() // written
-	if got := b.refs.Load(); got != 1 {
-		t.Fatalf("refs after write = %d, want 1", got)
-	}
-	if err := s.Ack(0, 1); err != nil {
-		t.Fatal(err)
-	}
-	if got := b.refs.Load(); got != 0 {
-		t.Fatalf("refs after ack = %d, want 0", got)
 	}
 }
 
@@ -78,7 +45,7 @@ func BenchmarkReadBufChunk(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		r.data, r.step = data, 64<<10
-		buf, err := ReadBuf(r, 300<<10)
+		buf, err := Read(r, 300<<10)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -86,7 +53,7 @@ func BenchmarkReadBufChunk(b *testing.B) {
 	}
 }
 
-// BenchmarkReadAllChunk is what reading a chunk cost before ReadBuf.
+// BenchmarkReadAllChunk is what reading a chunk cost before Read.
 func BenchmarkReadAllChunk(b *testing.B) {
 	data := make([]byte, 256<<10+64)
 	r := &oneShot{}
@@ -107,10 +74,32 @@ func BenchmarkReadBufSmall(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		r.data, r.step = data, 1<<20
-		buf, err := ReadBuf(r, 1<<20)
+		buf, err := Read(r, 1<<20)
 		if err != nil {
 			b.Fatal(err)
 		}
 		buf.Release()
+	}
+}
+
+// TestBufFrameRefs: a frame made by Frame holds its own reference: the
+// buffer goes back to its pool only once the reader and the frame have
+// both let go of it.
+func TestBufFrameRefs(t *testing.T) {
+	b, err := Read(&oneShot{data: []byte("head+body"), step: 1 << 20}, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := b.Frame(b.B[5:])
+	if string(f.Body) != "body" || !f.Binary || f.Shared == nil {
+		t.Fatalf("frame %+v", f)
+	}
+	b.Release() // the reader is done
+	if got := b.refs.Load(); got != 1 || b.B == nil {
+		t.Fatalf("refs after the reader's release = %d, want 1 (the frame's)", got)
+	}
+	f.Done() // written
+	if got := b.refs.Load(); got != 0 || b.B != nil {
+		t.Fatalf("refs after the frame's release = %d, want 0 and the buffer pooled", got)
 	}
 }

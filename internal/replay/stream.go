@@ -1,8 +1,16 @@
-package protocol
+// Package replay makes a session survive the loss of its connection, on
+// both sides: a Stream numbers every frame one side sends, keeps it until
+// the peer acknowledges it and replays what is unacknowledged onto the next
+// connection; a RecvCounter counts what arrived and says when to
+// acknowledge it (docs/protocol.md, "Resume"). The frames themselves, and
+// the connection's queue they go through, are package outbox's.
+package replay
 
 import (
 	"errors"
 	"sync"
+
+	"github.com/crvideomgr/crvideomgr/internal/outbox"
 )
 
 // Lanes of a Stream. Frames are numbered per lane: control frames (text and
@@ -13,12 +21,12 @@ const (
 	LaneBulk = 1
 )
 
-// ErrStreamFull reports more unacknowledged control bytes than the stream's
-// bound: the peer does not keep up (a slow consumer).
-var ErrStreamFull = errors.New("protocol: too many unacknowledged bytes")
+// ErrFull reports more unacknowledged bytes in a lane than its bound: the
+// peer does not keep up (a slow consumer).
+var ErrFull = errors.New("replay: too many unacknowledged bytes")
 
 // ErrBadAck reports a peer acknowledging frames that were never sent.
-var ErrBadAck = errors.New("protocol: acknowledgement beyond what was sent")
+var ErrBadAck = errors.New("replay: acknowledgement beyond what was sent")
 
 // Stream is the sending half of a resumable session. It numbers every frame
 // one side sends after the login handshake, keeps each until the peer
@@ -30,25 +38,25 @@ type Stream struct {
 
 	mu     sync.Mutex
 	lanes  [2]lane
-	out    *Outbox // current connection; nil while detached
+	out    *outbox.Outbox // current connection; nil while detached
 	closed bool
 }
 
 type lane struct {
-	sent    uint64  // frames numbered so far
-	written uint64  // highest frame number written to a connection (Wrote)
-	acked   uint64  // frames the peer confirmed
-	buf     []Frame // frames acked+1 .. sent
+	sent    uint64         // frames numbered so far
+	written uint64         // highest frame number written to a connection (Wrote)
+	acked   uint64         // frames the peer confirmed
+	buf     []outbox.Frame // frames acked+1 .. sent
 	bytes   int
 }
 
-// NewStream returns a detached stream holding at most maxCtrlBytes of
+// New returns a detached stream holding at most maxCtrlBytes of
 // unacknowledged control frames (0: unbounded). Bulk frames are unbounded
 // unless SetMaxBulkBytes bounds them.
-func NewStream(maxCtrlBytes int) *Stream { return &Stream{maxCtrl: maxCtrlBytes} }
+func New(maxCtrlBytes int) *Stream { return &Stream{maxCtrl: maxCtrlBytes} }
 
 // SetMaxBulkBytes bounds the unacknowledged bulk bytes (0: unbounded):
-// beyond it Send of a bulk frame fails with ErrStreamFull.
+// beyond it Send of a bulk frame fails with ErrFull.
 func (s *Stream) SetMaxBulkBytes(n int) {
 	s.mu.Lock()
 	s.maxBulk = n
@@ -58,8 +66,8 @@ func (s *Stream) SetMaxBulkBytes(n int) {
 // Send numbers f in its lane, keeps it for replay and queues it on the
 // attached connection, if any. The connection's copy has no Release: f's
 // Release runs when the peer acknowledges it or the stream closes (a Shared
-// frame's copy holds a reference of its own, see Frame).
-func (s *Stream) Send(f Frame, bulk bool) error {
+// frame's copy holds a reference of its own, see outbox.Frame).
+func (s *Stream) Send(f outbox.Frame, bulk bool) error {
 	li := LaneCtrl
 	if bulk {
 		li = LaneBulk
@@ -67,8 +75,8 @@ func (s *Stream) Send(f Frame, bulk bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		f.release()
-		return ErrOutboxClosed
+		f.Done()
+		return outbox.ErrClosed
 	}
 	l := &s.lanes[li]
 	limit := s.maxCtrl
@@ -76,17 +84,17 @@ func (s *Stream) Send(f Frame, bulk bool) error {
 		limit = s.maxBulk
 	}
 	if limit > 0 && l.bytes+f.Len() > limit {
-		f.release()
-		return ErrStreamFull
+		f.Done()
+		return ErrFull
 	}
 	l.sent++
 	f.Num, f.Bulk = l.sent, bulk
 	l.buf = append(l.buf, f)
 	l.bytes += f.Len()
 	if s.out != nil {
-		switch err := s.out.push(f.wireCopy(), bulk); {
-		case errors.Is(err, ErrOutboxFull):
-			return ErrStreamFull // kept all the same: the caller cuts the peer off
+		switch err := s.out.Push(wireCopy(f), bulk); {
+		case errors.Is(err, outbox.ErrFull):
+			return ErrFull // kept all the same: the caller cuts the peer off
 		case err != nil:
 			s.out = nil // the connection is gone; the frame waits for replay
 		}
@@ -96,7 +104,7 @@ func (s *Stream) Send(f Frame, bulk bool) error {
 
 // wireCopy is the copy of a kept frame that goes to a connection: with its
 // own reference when the frame is Shared, else without Release.
-func (f Frame) wireCopy() Frame {
+func wireCopy(f outbox.Frame) outbox.Frame {
 	if f.Shared != nil {
 		f.Shared.Add(1)
 	} else {
@@ -116,7 +124,7 @@ func (s *Stream) LimitAcksToWritten() {
 // Wrote records that f, a frame this stream queued on a connection, has
 // been written to it. Frames without a number are ignored. Any goroutine
 // (a connection's writer).
-func (s *Stream) Wrote(f Frame) {
+func (s *Stream) Wrote(f outbox.Frame) {
 	if f.Num == 0 {
 		return
 	}
@@ -158,8 +166,8 @@ func (l *lane) ack(n uint64) {
 	for l.acked < n && len(l.buf) > 0 {
 		f := &l.buf[0]
 		l.bytes -= f.Len()
-		f.release()
-		l.buf[0] = Frame{}
+		f.Done()
+		l.buf[0] = outbox.Frame{}
 		l.buf = l.buf[1:]
 		l.acked++
 	}
@@ -175,19 +183,19 @@ func (l *lane) ack(n uint64) {
 // a lost connection, as in Send: the stream stays detached, every frame
 // waits for the next Attach, and nil is returned; the connection's own loss
 // handling follows. Errors: ErrBadAck (the peer's counts are impossible: a
-// refused resume) and ErrOutboxClosed (the stream is closed).
-func (s *Stream) Attach(out *Outbox, ctrl, bulk uint64) error {
+// refused resume) and outbox.ErrClosed (the stream is closed).
+func (s *Stream) Attach(out *outbox.Outbox, ctrl, bulk uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return ErrOutboxClosed
+		return outbox.ErrClosed
 	}
 	if err := s.ackLocked(ctrl, bulk); err != nil {
 		return err
 	}
 	for li := range s.lanes {
 		for _, f := range s.lanes[li].buf {
-			if out.push(f.wireCopy(), li == LaneBulk) != nil {
+			if out.Push(wireCopy(f), li == LaneBulk) != nil {
 				s.out = nil
 				return nil
 			}
@@ -230,59 +238,8 @@ func (s *Stream) Close() {
 	for li := range s.lanes {
 		l := &s.lanes[li]
 		for i := range l.buf {
-			l.buf[i].release()
+			l.buf[i].Done()
 		}
 		l.buf, l.bytes = nil, 0
 	}
-}
-
-// RecvCounter counts the frames one side has received from its peer's
-// stream, per lane, and decides when to acknowledge them. Safe for
-// concurrent use (the reader counts, the writer's ticker may force an ack).
-type RecvCounter struct {
-	mu                   sync.Mutex
-	ctrl, bulk           uint64
-	ackedCtrl, ackedBulk uint64
-}
-
-// Count records one received frame.
-func (r *RecvCounter) Count(bulk bool) {
-	r.mu.Lock()
-	if bulk {
-		r.bulk++
-	} else {
-		r.ctrl++
-	}
-	r.mu.Unlock()
-}
-
-// Counts returns the frames received per lane.
-func (r *RecvCounter) Counts() (ctrl, bulk uint64) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.ctrl, r.bulk
-}
-
-// Thresholds for acknowledging: every ackEveryCtrl control frames or
-// ackEveryBulk chunks, and at every ping tick when anything is unacknowledged.
-const (
-	ackEveryCtrl = 32
-	ackEveryBulk = 4
-)
-
-// AckDue reports whether enough frames arrived since the last ack (force:
-// any at all) and, if so, marks them acknowledged and returns the counts to
-// put in an ack message.
-func (r *RecvCounter) AckDue(force bool) (ctrl, bulk uint64, due bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	dc, db := r.ctrl-r.ackedCtrl, r.bulk-r.ackedBulk
-	if dc == 0 && db == 0 {
-		return 0, 0, false
-	}
-	if !force && dc < ackEveryCtrl && db < ackEveryBulk {
-		return 0, 0, false
-	}
-	r.ackedCtrl, r.ackedBulk = r.ctrl, r.bulk
-	return r.ctrl, r.bulk, true
 }
