@@ -159,8 +159,11 @@ func (m *Mgr) Pending() int { return m.d.Pending() }
 
 // Close is uninit: it ends the session (as logout does), stops every
 // goroutine and discards queued callbacks. After it returns — or, when called
-// from inside a callback, once that callback returns — no callback runs.
-// Close is idempotent.
+// from inside a callback, once that callback returns — no callback of this
+// Mgr runs (with a shared Dispatcher, other Mgrs' and its own Emit events
+// go on). Outside a callback it waits for a callback of this Mgr running on
+// another goroutine and for the dispatch goroutine, if nothing else keeps
+// it, to exit. Close is idempotent.
 func (m *Mgr) Close() {
 	m.d.close(m.src)
 	m.mu.Lock()
