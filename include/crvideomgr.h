@@ -460,10 +460,11 @@ CRVIDEO_API int crvideo_init(const char *sdkDatSavePath);
  * alike, the only waits being a callback still running and, when logged in, the
  * server's answer to the logout (at most 2 s, at once when the connection is dead).
  *
- * Called outside a callback, it returns once no callback is running and none will run
- * again (it waits for a callback running on another thread to return). Called from
- * inside a callback, it returns at once and no further callback runs after the
- * current one returns. The callback registration, server address and poll mode are
+ * Called outside a callback, it returns once no callback of this instance is running
+ * and none will run again (it waits for one running on another thread to return);
+ * only the CRVIDEOSDK_NOT_INIT failures of calls made after it still arrive. Called
+ * from inside a callback, it waits for no callback (ending the session may still take
+ * up to the 2 s above) and none of this instance runs after the current one returns. The callback registration, server address and poll mode are
  * kept for the next crvideo_init.
  */
 CRVIDEO_API void crvideo_uninit(void);
@@ -533,8 +534,8 @@ CRVIDEO_API void crvideo_free(void *p);
  * library's dispatch thread; on != 0 only inside crvideo_poll, on the caller's
  * thread. May be called at any time, before crvideo_init too, from a callback (the
  * change applies after the current callback returns); the setting survives
- * crvideo_uninit. Switching never loses or reorders events; each switch back to thread
- * mode starts a new dispatch thread. Returns CRVIDEOSDK_NOERR.
+ * crvideo_uninit. Switching never loses or reorders events; a switch back to thread
+ * mode starts a new dispatch thread (unless the previous one has not ended yet). Returns CRVIDEOSDK_NOERR.
  */
 CRVIDEO_API int crvideo_setPollMode(int on);
 
