@@ -6,7 +6,7 @@ BUILD    := build
 DATA     ?= var/data
 LISTEN   ?= 127.0.0.1:2727
 
-.PHONY: all server run test test-go vet clean lib generate check-gen test-c test-header test-install demo install bench FORCE
+.PHONY: all server run test test-go vet clean lib generate check-gen test-c test-header test-install test-nofaults demo install bench FORCE
 
 all: check-gen server lib
 
@@ -69,6 +69,17 @@ $(BUILD)/libcrvideomgr.so: FORCE
 	rm -f $(BUILD)/libcrvideomgr.h
 	ln -sf libcrvideomgr.so $(BUILD)/$(LIB_SONAME)
 
+# The test build of the library (build/faults/): the same, plus the fault
+# injection of capi/faults.go (-tags crvideo_faults: CRVIDEOMGR_TEST_FAULT makes
+# an export or the dispatch panic on purpose). Only crvtest-faults uses it; the
+# shipped build/libcrvideomgr.so has no trace of it (test-c checks).
+$(BUILD)/faults/libcrvideomgr.so: FORCE
+	$(GO) build -tags crvideo_faults -buildmode=c-shared \
+	  -ldflags="-extldflags '-Wl,--version-script=$(CURDIR)/capi/exports.map -Wl,-soname,$(LIB_SONAME)'" \
+	  -o $(BUILD)/faults/libcrvideomgr.so ./capi
+	rm -f $(BUILD)/faults/libcrvideomgr.h
+	ln -sf libcrvideomgr.so $(BUILD)/faults/$(LIB_SONAME)
+
 # The C harness sees only include/ and the built library; it is built with
 # AddressSanitizer, whose LeakSanitizer checks every test process at exit.
 CC          ?= cc
@@ -84,6 +95,11 @@ $(BUILD)/tests/crvtest: $(CRVTEST_SRC) $(CRVTEST_HDR) $(BUILD)/libcrvideomgr.so
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ $(CRVTEST_SRC) $(TEST_LDLIBS)
 
+# The same harness on the test build, for the `fault` scenario only.
+$(BUILD)/tests/crvtest-faults: $(CRVTEST_SRC) $(CRVTEST_HDR) $(BUILD)/faults/libcrvideomgr.so
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $(CRVTEST_SRC) -L$(BUILD)/faults -lcrvideomgr -Wl,-rpath,'$$ORIGIN/../faults' -lpthread
+
 # The same harness without ASan, for the cycle test's strict RSS bound (ASan's
 # quarantine and stack depot grow RSS by themselves).
 $(BUILD)/tests/crvtest-plain: $(CRVTEST_SRC) $(CRVTEST_HDR) $(BUILD)/libcrvideomgr.so
@@ -94,6 +110,13 @@ $(BUILD)/tests/wrapper_test: tests/cpp/wrapper_test.cpp include/CloudroomVideoMg
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++11 -Wall -Wextra -Werror -pedantic -g -fsanitize=address -Iinclude -o $@ $< $(TEST_LDLIBS)
 
+# test-nofaults: the shipped library holds no fault injection (not even the
+# variable's name), the test build does (so the check can fail).
+test-nofaults: lib $(BUILD)/faults/libcrvideomgr.so
+	! grep -aq CRVIDEOMGR_TEST_FAULT $(BUILD)/libcrvideomgr.so
+	grep -aq CRVIDEOMGR_TEST_FAULT $(BUILD)/faults/libcrvideomgr.so
+	@echo "[ ok ] nofaults: build/libcrvideomgr.so has no CRVIDEOMGR_TEST_FAULT, build/faults/ has"
+
 # The header must compile as strict C89/C99/C11 and as C++.
 test-header:
 	for std in c89 c99 c11; do $(CC) -std=$$std -pedantic -Wall -Wextra -Werror -Iinclude -c tests/c/header_c89.c -o /dev/null || exit 1; done
@@ -102,8 +125,9 @@ test-header:
 $(BUILD)/demo: tests/demo/demo.c include/crvideomgr.h $(BUILD)/libcrvideomgr.so
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -g -Iinclude -o $@ $< -L$(BUILD) -lcrvideomgr -Wl,-rpath,'$$ORIGIN' -lpthread
 
-test-c: server lib test-header test-install $(BUILD)/tests/crvtest $(BUILD)/tests/crvtest-plain $(BUILD)/tests/wrapper_test $(BUILD)/demo
+test-c: server lib test-header test-install test-nofaults $(BUILD)/tests/crvtest $(BUILD)/tests/crvtest-faults $(BUILD)/tests/crvtest-plain $(BUILD)/tests/wrapper_test $(BUILD)/demo
 	tests/run-c.sh $(BUILD)/tests/crvtest
+	tests/run-c.sh $(BUILD)/tests/crvtest-faults fault
 	tests/run-c.sh $(BUILD)/tests/crvtest-plain cycles
 	tests/run-c.sh $(BUILD)/tests/crvtest fuzz
 	CRV_SERVER_ARGS="$(KILL_SERVER_ARGS)" tests/run-c.sh $(BUILD)/tests/crvtest killpeer freeze srvkill

@@ -53,7 +53,7 @@ func guard(name string, onPanic func()) {
 	if r == nil {
 		return
 	}
-	logger().Error("internal error (CRVIDEOSDK_INNER_ERR)", "func", name, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+	logPanic(name, r)
 	if onPanic != nil {
 		func() {
 			defer func() {
@@ -64,4 +64,11 @@ func guard(name string, onPanic func()) {
 			onPanic()
 		}()
 	}
+}
+
+// logPanic logs a recovered panic with the stack that raised it (called
+// while the panicking goroutine unwinds: from guard, and as the dispatcher's
+// OnPanic for a panic inside a callback's dispatch).
+func logPanic(name string, r any) {
+	logger().Error("internal error (CRVIDEOSDK_INNER_ERR)", "func", name, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 }

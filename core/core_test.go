@@ -262,16 +262,33 @@ func BenchmarkDecodeData(b *testing.B) {
 // of every callback): per event, no stack-trace parsing.
 func BenchmarkDispatch(b *testing.B) {
 	var ran atomic.Int64
-	d := newDispatcher(nil, false, nil)
-	defer d.close()
+	d := NewDispatcher(DispatcherConfig{})
+	src := d.attach(nil) // keeps the goroutine alive between events
+	defer d.close(src)
 	ev := func(Callback) { ran.Add(1) }
 	b.ReportAllocs()
 	n := int64(0)
 	for b.Loop() {
-		d.emit(ev)
+		d.emit(src, ev)
 		n++
 	}
 	for ran.Load() < n {
 		runtime.Gosched()
+	}
+}
+
+// BenchmarkPoll emits an event and polls it (poll mode, one event per Poll:
+// a GUI loop woken per event): per Poll, no stack-trace parsing.
+func BenchmarkPoll(b *testing.B) {
+	d := NewDispatcher(DispatcherConfig{Manual: true})
+	src := d.attach(nil)
+	defer d.close(src)
+	ev := func(Callback) {}
+	b.ReportAllocs()
+	for b.Loop() {
+		d.emit(src, ev)
+		if d.Poll(1) != 1 {
+			b.Fatal("Poll ran nothing")
+		}
 	}
 }

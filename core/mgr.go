@@ -31,12 +31,18 @@ type Config struct {
 	// Logger receives the engine's diagnostics; nil discards them.
 	Logger *slog.Logger
 	// ManualDispatch selects poll mode: callbacks run only inside Poll, on
-	// the goroutine that calls it.
+	// the goroutine that calls it. Ignored with Dispatcher.
 	ManualDispatch bool
 	// OnPending, in poll mode, is called whenever an event is queued. It runs
 	// on an engine goroutine, possibly with engine locks held: it must not
 	// block or call into the Mgr (signal an fd or a channel and return).
+	// Ignored with Dispatcher (whose own OnPending applies).
 	OnPending func()
+	// Dispatcher, when set, runs this Mgr's callbacks, in one order with
+	// those of every other Mgr using it (and its own Emit events), on one
+	// goroutine or in its Poll; SetManualDispatch, Poll and Pending then
+	// act on it. nil: the Mgr has a dispatcher of its own.
+	Dispatcher *Dispatcher
 	// TLSConfig is used for wss:// addresses; nil verifies against the
 	// system roots. SetTLSConfig replaces it.
 	TLSConfig *tls.Config
@@ -68,7 +74,8 @@ const (
 type Mgr struct {
 	cfg     Config
 	log     *slog.Logger
-	d       *dispatcher
+	d       *Dispatcher
+	src     *source // this Mgr's events on d
 	tempDir string
 	wg      sync.WaitGroup // every goroutine of every session
 
@@ -87,10 +94,15 @@ type Mgr struct {
 	sess   *session // current session; nil when idle
 }
 
-// New creates a Mgr. It starts the dispatch goroutine; Close stops it.
+// New creates a Mgr. Outside poll mode it starts the dispatch goroutine
+// (unless its Config.Dispatcher already runs one); Close stops it.
 func New(cfg Config) *Mgr {
-	if cfg.Callback == nil {
-		cfg.Callback = NopCallback{}
+	d := cfg.Dispatcher
+	if d == nil {
+		if cfg.Callback == nil {
+			cfg.Callback = NopCallback{}
+		}
+		d = NewDispatcher(DispatcherConfig{Callback: cfg.Callback, Manual: cfg.ManualDispatch, OnPending: cfg.OnPending})
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -110,7 +122,8 @@ func New(cfg Config) *Mgr {
 		maxIncoming: maxIn,
 		tempDir:     dir,
 		tls:         cfg.TLSConfig,
-		d:           newDispatcher(cfg.Callback, cfg.ManualDispatch, cfg.OnPending),
+		d:           d,
+		src:         d.attach(cfg.Callback),
 	}
 }
 
@@ -132,23 +145,27 @@ func (m *Mgr) SetTLSConfig(c *tls.Config) {
 }
 
 // SetManualDispatch switches between the dispatch goroutine (false) and poll
-// mode (true), in which callbacks run only inside Poll.
-func (m *Mgr) SetManualDispatch(manual bool) { m.d.setManual(manual) }
+// mode (true), in which callbacks run only inside Poll (Dispatcher.SetManual).
+func (m *Mgr) SetManualDispatch(manual bool) { m.d.SetManual(manual) }
 
 // Poll runs up to max queued callbacks on the calling goroutine (every event
 // queued at the time of the call when max <= 0) and returns how many ran.
-// It runs nothing when called from inside a callback.
-func (m *Mgr) Poll(max int) int { return m.d.poll(max) }
+// It runs nothing when called from inside a callback (Dispatcher.Poll).
+func (m *Mgr) Poll(max int) int { return m.d.Poll(max) }
 
-// Pending reports how many callbacks are queued and not yet run.
-func (m *Mgr) Pending() int { return m.d.pending() }
+// Pending reports how many callbacks are queued and not yet run (with a
+// shared Dispatcher, of every Mgr using it).
+func (m *Mgr) Pending() int { return m.d.Pending() }
 
 // Close is uninit: it ends the session (as logout does), stops every
 // goroutine and discards queued callbacks. After it returns — or, when called
-// from inside a callback, once that callback returns — no callback runs.
-// Close is idempotent.
+// from inside a callback, once that callback returns — no callback of this
+// Mgr runs (with a shared Dispatcher, other Mgrs' and its own Emit events
+// go on). Outside a callback it waits for a callback of this Mgr running on
+// another goroutine and for the dispatch goroutine, if nothing else keeps
+// it, to exit. Close is idempotent.
 func (m *Mgr) Close() {
-	m.d.close()
+	m.d.close(m.src)
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
@@ -222,7 +239,7 @@ func (m *Mgr) unlock() {
 
 // emit queues ev for the callback. mu should be held so that events keep the
 // order of the state changes that caused them.
-func (m *Mgr) emit(ev event) { m.d.emit(ev) }
+func (m *Mgr) emit(ev event) { m.d.emit(m.src, ev) }
 
 // Login connects to the server and logs in. Result: LoginSuccess or LoginFail.
 func (m *Mgr) Login(authAcnt, authPswd, nickName, privAcnt, privAuthCode, cookie string) {

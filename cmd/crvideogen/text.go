@@ -161,12 +161,13 @@ CRVIDEO_API int crvideo_init(const char *sdkDatSavePath);
  * alike. When logged in it waits for the server's answer to the logout (at most 2 s;
  * not at all when the connection is dead), from inside a callback too.
  *
- * Called outside a callback, it also waits for a callback running on another thread
- * to return and for the library's threads and goroutines to end (normally
- * microseconds, at most 1 s), and returns once none will run again. Called from inside
- * a callback, it does not wait for that callback: no further callback runs after the
- * current one returns. The callback registration, server address, trusted CAs and
- * poll mode are kept for the next crvideo_init.
+ * Called outside a callback, it returns once no callback of this instance is running
+ * and none will run again (it waits for one running on another thread to return);
+ * only the CRVIDEOSDK_NOT_INIT failures of calls made after it still arrive. Called
+ * from inside a callback, it waits for no callback (ending the session may still take
+ * up to the 2 s above) and none of this instance runs after the current one returns.
+ * The callback registration, server address, trusted CAs and poll mode are kept for
+ * the next crvideo_init.
  */
 CRVIDEO_API void crvideo_uninit(void);
 
@@ -236,8 +237,8 @@ CRVIDEO_API void crvideo_free(void *p);
  * library's dispatch thread; on != 0 only inside crvideo_poll, on the caller's
  * thread. May be called at any time, before crvideo_init too (from a callback the
  * change applies after the current callback returns); the setting survives
- * crvideo_uninit. Switching never loses or reorders events; each switch back to thread
- * mode starts a new dispatch thread. Returns CRVIDEOSDK_NOERR.
+ * crvideo_uninit. Switching never loses or reorders events; a switch back to thread
+ * mode starts a new dispatch thread (unless the previous one has not ended yet). Returns CRVIDEOSDK_NOERR.
  */
 CRVIDEO_API int crvideo_setPollMode(int on);
 

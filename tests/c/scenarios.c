@@ -1275,7 +1275,41 @@ static void role_misuse(void)
     crvideo_uninit();
 }
 
+/* ---- nofault: the shipped library has no fault injection ------------------------- */
+
+/* CRVIDEOMGR_TEST_FAULT means something only to the test build
+ * (build/faults/, crvtest-faults): in the shipped library every function
+ * behaves normally with it set. */
+static void role_nofault(void)
+{
+    h_register();
+    setenv("CRVIDEOMGR_TEST_FAULT", "createMeeting", 1);
+    h_init();
+    h_login(h_uid("nf"));
+    crvideomgr_createMeeting("no-boom", 0, "no-boom");
+    ASSERT_STR_EQ(ev_expect("createMeetingSuccess", NULL, T)->s[1], "no-boom");
+    crvideomgr_logout();
+    crvideo_uninit();
+    setenv("CRVIDEOMGR_TEST_FAULT", "dispatch", 1);
+    h_init();
+    h_login(h_uid("nf"));
+    crvideomgr_logout();
+    crvideo_uninit();
+    unsetenv("CRVIDEOMGR_TEST_FAULT");
+    char log[600], line[8192];
+    snprintf(log, sizeof log, "%s/sdk-nofault-%d/crvideomgr.log", getenv("CRV_TMP"), (int)getpid());
+    FILE *f = fopen(log, "r");
+    ASSERT(f != NULL);
+    int injected = 0;
+    while (fgets(line, sizeof line, f))
+        injected += strstr(line, "injected fault") != NULL;
+    fclose(f);
+    ASSERT_EQ(injected, 0);
+}
+
 /* ---- fault: a panic inside the library becomes CRVIDEOSDK_INNER_ERR --------------- */
+
+/* Needs the test build of the library (crvtest-faults): named only. */
 
 static void role_fault(void)
 {
@@ -1570,7 +1604,9 @@ const scenario_t scenarios[] = {
     {"reentrant", "logout+login, uninit, and uninit+init+login from inside callbacks", 1, {{"solo", role_reentrant, 0}}, 0, NULL, 0},
     {"poll", "poll mode: callbacks on the caller's thread, pollFd, maxEvents, switching, uninit in a callback", 1, {{"solo", role_poll, 0}}, 0, NULL, 0},
     {"misuse", "NULL everywhere, 16 MiB strings, wrong order, 4 threads calling while 3 race init/uninit", 1, {{"solo", role_misuse, 0}}, 0, NULL, 0},
-    {"fault", "injected panics: in an export -> CRVIDEOSDK_INNER_ERR or a NULL ID; in dispatch -> logged, goes on", 1, {{"solo", role_fault, 0}}, 0, NULL, 0},
+    {"nofault", "the shipped library ignores CRVIDEOMGR_TEST_FAULT: no injected panic", 1, {{"solo", role_nofault, 0}}, 0, NULL, 0},
+    {"fault", "(test build, crvtest-faults) injected panics: in an export -> CRVIDEOSDK_INNER_ERR or a NULL ID; in dispatch -> logged, goes on",
+     1, {{"solo", role_fault, 0}}, 0, NULL, 1},
     {"uninit", "crvideo_uninit is prompt mid-login, reconnecting to a dead address, mid-transfer (both sides)", 2, {{"a", role_uninit_a, 0}, {"b", role_uninit_b, 0}}, 0, NULL, 0},
     {"cycles", "1,000 init/login/logout/uninit cycles: goroutines, threads, RSS and fds do not grow", 1, {{"solo", role_cycles, 0}}, 600, NULL, 0},
     /* Named only (the Makefile runs them, each with a server of their own). */
