@@ -43,6 +43,9 @@ func TestConnectionLimits(t *testing.T) {
 	if code, closed := statusOf(t, s.Addr(), "/"); code != 200 || !closed {
 		t.Fatalf("GET /: %d, closed %v; want 200 and the connection closed", code, closed)
 	}
+	// The client sees the close before the server has counted it: wait, so
+	// that the counts below are the held connections' alone.
+	waitFor(t, waitTime, "GET / connection uncounted", func() bool { o, p := s.limiter.counts("127.0.0.1"); return o == 0 && p == 0 })
 	var hold []net.Conn
 	defer func() {
 		for _, c := range hold {
