@@ -382,28 +382,3 @@ func (c *conn) write(f outbox.Frame) error {
 	}
 	return nil
 }
-
-// handleText handles a text frame of a connection without a session: only
-// login and resume are accepted. Reader goroutine, no lock held.
-func (c *conn) handleText(data []byte) {
-	if len(data) > protocol.MaxTextFrame {
-		c.log().Debug("text frame too large, dropped", "len", len(data))
-		return
-	}
-	m, err := protocol.Decode(data)
-	if err != nil {
-		c.log().Debug("malformed text frame, dropped", "len", len(data))
-		return
-	}
-	if m.Op == "" || m.ID == 0 {
-		return
-	}
-	switch m.Op {
-	case protocol.OpLogin:
-		c.handleLogin(m)
-	case protocol.OpResume:
-		c.handleResume(m)
-	default:
-		c.reply(m.ID, protocol.NotLogin, nil)
-	}
-}

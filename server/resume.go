@@ -6,11 +6,9 @@ import (
 	"errors"
 	"time"
 
-	"github.com/crvideomgr/crvideomgr/internal/msgbuf"
 	"github.com/crvideomgr/crvideomgr/internal/outbox"
 	"github.com/crvideomgr/crvideomgr/internal/replay"
 	"github.com/crvideomgr/crvideomgr/protocol"
-	"github.com/gorilla/websocket"
 )
 
 // A session outlives its connection: every frame it sends after the login
@@ -49,55 +47,6 @@ func (s *session) overflow() {
 	} else if s.grace != nil {
 		s.grace.Reset(0)
 	}
-}
-
-// sessionFrame handles one frame of a logged-in connection: acks are applied
-// to the stream; every other frame is counted in its lane and dispatched.
-// Frames of a connection that a resume has replaced are dropped. Reader
-// goroutine; holds s.rmu so that an old and a new connection never run
-// handlers of the same session at once.
-func (c *conn) sessionFrame(s *session, typ int, buf *msgbuf.Buf) {
-	data := buf.B
-	s.rmu.Lock()
-	defer s.rmu.Unlock()
-	if !c.isCurrent(s) {
-		return
-	}
-	if typ == websocket.TextMessage {
-		if len(data) > protocol.MaxTextFrame {
-			s.recv.Count(false)
-			return
-		}
-		m, err := protocol.Decode(data)
-		if err == nil && m.Op == protocol.OpAck && m.ID == 0 {
-			if err := s.stream.Ack(uint64(m.N), uint64(m.NB)); err != nil {
-				c.kill("acknowledged frames never sent")
-			}
-			return
-		}
-		s.recv.Count(false)
-		switch {
-		case err != nil:
-			c.log().Debug("malformed text frame, dropped", "len", len(data))
-		case m.Op == "":
-		case m.ID == 0:
-			s.handleOneWay(m)
-		default:
-			s.handleRequest(m)
-		}
-	} else {
-		h, payload, err := protocol.ParseHeader(data)
-		s.recv.Count(err == nil && h.Type == protocol.FrameChunk)
-		switch {
-		case err != nil:
-			c.log().Debug("malformed binary frame, dropped", "len", len(data))
-		case h.Type == protocol.FrameCmd:
-			s.ent.cmdFrame(s, h, payload)
-		case h.Type == protocol.FrameChunk:
-			s.ent.chunkFrame(s, h, buf, payload)
-		}
-	}
-	c.sendAck(s, false)
 }
 
 // sendAck acknowledges the client's frames when enough have arrived (or,
