@@ -68,14 +68,6 @@ type session struct {
 	cmdWait, xferWait []*outTask
 }
 
-// Kinds of live call a session tracks, so that a server restart can end
-// them locally.
-const (
-	callMine   = 1 // we called (or were invited: the invitee side is callTheirs)
-	callTheirs = 2 // we were called or invited
-	inviteMine = 3 // we invited a third party
-)
-
 // replyFunc handles the reply to one request. It runs on the reader
 // goroutine, a timer goroutine (timeout) or whoever fails the session's
 // requests; it must not block.
@@ -552,16 +544,7 @@ func (s *session) relogin(ctx context.Context, c *conn) {
 	}
 	// The old session's state ends now (new calls and transfers may start
 	// as soon as the reader goes on); its events wait.
-	var evs []event
-	for id, kind := range s.calls {
-		id := id
-		if kind == inviteMine {
-			evs = append(evs, func(cb Callback) { cb.NotifyCallMorePartyStatus(id, protocol.PartyHungup) })
-		} else {
-			evs = append(evs, func(cb Callback) { cb.NotifyCallHungup(id, "") })
-		}
-	}
-	clear(s.calls)
+	evs := s.endCalls()
 	evs = append(evs, s.endTransfers(protocol.SendFail)...)
 	usrID := s.usrID
 	m.later(func() { m.log.Info("logged in again after a server restart", "usrID", usrID) })
@@ -684,22 +667,9 @@ func (s *session) onPush(p *protocol.Msg) {
 			st, cookie := string(protocol.AppendUserStatus(buf[:0], p.User)), s.statusCookie
 			m.emit(func(cb Callback) { cb.NotifyUserStatus(st, cookie) })
 		}
-	case protocol.PushCallIn:
-		s.calls[p.CallID] = callTheirs
-		m.emit(func(cb Callback) { cb.NotifyCallIn(p.CallID, p.MeetObj, p.From, p.Ext) })
-	case protocol.PushCallAccepted:
-		m.emit(func(cb Callback) { cb.NotifyCallAccepted(p.CallID, p.Ext, p.MeetObj) })
-	case protocol.PushCallRejected:
-		delete(s.calls, p.CallID)
-		m.emit(func(cb Callback) { cb.NotifyCallRejected(p.CallID, p.Code, p.Ext) })
-	case protocol.PushCallHungup:
-		delete(s.calls, p.CallID)
-		m.emit(func(cb Callback) { cb.NotifyCallHungup(p.CallID, p.Ext) })
-	case protocol.PushPartyStatus:
-		if p.Status != protocol.PartyRinging && p.Status != protocol.PartyAccepted {
-			delete(s.calls, p.CallID)
-		}
-		m.emit(func(cb Callback) { cb.NotifyCallMorePartyStatus(p.CallID, p.Status) })
+	case protocol.PushCallIn, protocol.PushCallAccepted, protocol.PushCallRejected,
+		protocol.PushCallHungup, protocol.PushPartyStatus:
+		s.onCallPush(p)
 	case protocol.PushSendRslt:
 		s.onSendRslt(p.Task, p.Code)
 	case protocol.PushXferAck:
@@ -712,27 +682,6 @@ func (s *session) onPush(p *protocol.Msg) {
 	default:
 		push := p.Push
 		m.later(func() { m.log.Debug("unknown push", "push", push) })
-	}
-}
-
-// trackCall keeps s.calls in step with a call request's result, so a server
-// restart can end the calls that were up. mu must be held.
-func (s *session) trackCall(op, id string, code int) {
-	switch op {
-	case protocol.OpCall:
-		if code == 0 {
-			s.calls[id] = callMine
-		}
-	case protocol.OpCallMoreParty:
-		if code == 0 {
-			s.calls[id] = inviteMine
-		}
-	case protocol.OpAcceptCall:
-		if code != 0 {
-			delete(s.calls, id)
-		}
-	case protocol.OpRejectCall, protocol.OpHungupCall, protocol.OpCancelCallMoreParty:
-		delete(s.calls, id)
 	}
 }
 
