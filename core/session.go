@@ -662,11 +662,7 @@ func (s *session) onPush(p *protocol.Msg) {
 	}
 	switch p.Push {
 	case protocol.PushUserStatus:
-		if s.statusOn && p.User != nil {
-			var buf [128]byte
-			st, cookie := string(protocol.AppendUserStatus(buf[:0], p.User)), s.statusCookie
-			m.emit(func(cb Callback) { cb.NotifyUserStatus(st, cookie) })
-		}
+		s.onUserStatus(p)
 	case protocol.PushCallIn, protocol.PushCallAccepted, protocol.PushCallRejected,
 		protocol.PushCallHungup, protocol.PushPartyStatus:
 		s.onCallPush(p)

@@ -1,8 +1,10 @@
 package core
 
-import (
-	"github.com/crvideomgr/crvideomgr/protocol"
-)
+import "github.com/crvideomgr/crvideomgr/protocol"
+
+// Presence: do-not-disturb, the user status list and the status
+// subscription, with the status pushes it delivers. The server side is
+// server/status.go.
 
 // SetDNDStatus sets do-not-disturb (0 off, anything else on). Result:
 // SetDNDStatusSuccess or SetDNDStatusFail.
@@ -91,56 +93,13 @@ func (m *Mgr) statusNotify(on bool, cookie string) {
 	})
 }
 
-// CreateMeeting creates a meeting (createPswd 1: the server generates a
-// 6-digit password). Result: CreateMeetingSuccess (a MeetInfoObj) or
-// CreateMeetingFail.
-func (m *Mgr) CreateMeeting(meetSubject string, createPswd int, cookie string) {
-	m.roundTrip(&protocol.Msg{Op: protocol.OpCreateMeeting, Subject: meetSubject, CreatePswd: createPswd}, func(r *protocol.Msg) event {
-		if r.Code != 0 || r.Meeting == nil {
-			code := r.Code
-			if code == 0 {
-				code = protocol.ErrData
-			}
-			return func(cb Callback) { cb.CreateMeetingFail(code, cookie) }
-		}
-		js := string(protocol.AppendMeetInfo(nil, r.Meeting))
-		return func(cb Callback) { cb.CreateMeetingSuccess(js, cookie) }
-	})
-}
-
-// DestroyMeeting destroys a meeting. Result: DestroyMeetingRslt.
-func (m *Mgr) DestroyMeeting(meetID int, cookie string) {
-	m.roundTrip(&protocol.Msg{Op: protocol.OpDestroyMeeting, MeetID: meetID}, func(r *protocol.Msg) event {
-		return func(cb Callback) { cb.DestroyMeetingRslt(r.Code, cookie) }
-	})
-}
-
-// GetMeetings lists the enterprise's meetings, newest first. Result:
-// GetMeetingsSuccess (a MeetInfoObjs JSON array) or GetMeetingsFail. Paged
-// on the wire like GetUserStatus.
-func (m *Mgr) GetMeetings(cookie string) {
-	var meetings []protocol.MeetInfo
-	after := 0
-	m.pagedRoundTrip(&protocol.Msg{Op: protocol.OpGetMeetings, Paged: true},
-		func(r *protocol.Msg) (*protocol.Msg, int) {
-			meetings = append(meetings, r.Meetings...)
-			if !r.More {
-				return nil, 0
-			}
-			if len(r.Meetings) == 0 || r.Meetings[len(r.Meetings)-1].ID == after {
-				return nil, protocol.ErrData
-			}
-			after = r.Meetings[len(r.Meetings)-1].ID
-			return &protocol.Msg{Op: protocol.OpGetMeetings, Paged: true, AfterID: after}, 0
-		},
-		func(code int) event {
-			if code != 0 {
-				return func(cb Callback) { cb.GetMeetingsFail(code, cookie) }
-			}
-			if meetings == nil {
-				meetings = []protocol.MeetInfo{}
-			}
-			js := string(protocol.AppendMeetInfoList(nil, meetings))
-			return func(cb Callback) { cb.GetMeetingsSuccess(js, cookie) }
-		})
+// onUserStatus delivers a status push while the application is
+// subscribed. Reader goroutine; mu must be held.
+func (s *session) onUserStatus(p *protocol.Msg) {
+	m := s.m
+	if s.statusOn && p.User != nil {
+		var buf [128]byte
+		st, cookie := string(protocol.AppendUserStatus(buf[:0], p.User)), s.statusCookie
+		m.emit(func(cb Callback) { cb.NotifyUserStatus(st, cookie) })
+	}
 }
