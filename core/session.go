@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/crvideomgr/crvideomgr/internal/outbox"
 	"github.com/crvideomgr/crvideomgr/internal/replay"
 	"github.com/crvideomgr/crvideomgr/protocol"
 	"github.com/gorilla/websocket"
@@ -235,53 +234,4 @@ func (s *session) lostWith(code int) {
 	}
 	s.end(protocol.SendFail)
 	m.emit(func(cb Callback) { cb.LineOff(code) })
-}
-
-// queuedChunk is a chunk frame waiting to be stored; f holds a reference
-// to its read buffer.
-type queuedChunk struct {
-	h protocol.Header
-	f outbox.Frame
-}
-
-// queueChunk hands a chunk to the session's storing goroutine (started
-// when none runs) so that the reader goes straight on to the next frame.
-// The bulk bytes queued behind in the socket are then read at the speed of
-// a read, not of a file write or an encode, and a control frame that the
-// server sent after them (a reply, a sendCmd) is handled that much sooner.
-// The queue is bounded by the transfers' flow-control windows: the server
-// forwards no more than a window beyond what this side acknowledged as
-// stored. Chunks stay in order; a chunk of a task that has ended meanwhile
-// (cancelled, failed, session over) is dropped by storeChunk as before.
-// Reader goroutine.
-func (s *session) queueChunk(h protocol.Header, f outbox.Frame) {
-	s.bulkMu.Lock()
-	s.bulkQ = append(s.bulkQ, queuedChunk{h: h, f: f})
-	start := !s.storing
-	s.storing = true
-	s.bulkMu.Unlock()
-	if start {
-		s.m.wg.Add(1) // the reader, itself counted, is running: not from zero
-		go s.storeChunks()
-	}
-}
-
-// storeChunks stores queued chunks until the queue is empty.
-func (s *session) storeChunks() {
-	defer s.m.wg.Done()
-	for {
-		s.bulkMu.Lock()
-		if len(s.bulkQ) == 0 {
-			s.bulkQ = nil
-			s.storing = false
-			s.bulkMu.Unlock()
-			return
-		}
-		q := s.bulkQ[0]
-		s.bulkQ[0] = queuedChunk{}
-		s.bulkQ = s.bulkQ[1:]
-		s.bulkMu.Unlock()
-		s.storeChunk(q.h, q.f.Body)
-		q.f.Release()
-	}
 }
