@@ -51,7 +51,8 @@ func (s *session) overflow() {
 
 // sendAck acknowledges the client's frames when enough have arrived (or,
 // with force, any at all). The ack goes straight to this connection; it is
-// not numbered. Any goroutine.
+// not numbered. Any goroutine (the reader, the writer's ping); no lock held
+// but s.rmu at most.
 func (c *conn) sendAck(s *session, force bool) {
 	if n, nb, due := s.recv.AckDue(force); due {
 		c.sendCtrl(outbox.Frame{Head: protocol.Encode(&protocol.Msg{Push: protocol.PushAck, N: int64(n), NB: int64(nb)})})
@@ -67,7 +68,8 @@ func (c *conn) isCurrent(s *session) bool {
 
 // connLost runs when c's reader ends. If c was the session's connection the
 // session waits ResumeGrace for a resume — or ends at once after logout,
-// kick, a slow consumer, or when the server is closing. Reader goroutine.
+// kick, a slow consumer, or when the server is closing. Reader goroutine;
+// takes s.rmu, then e.mu.
 func (s *session) connLost(c *conn) {
 	e := s.ent
 	s.rmu.Lock()
@@ -110,7 +112,8 @@ func (s *session) connLost(c *conn) {
 // the server replays what the client has not. An unknown or ended session
 // gets 207 with the server's boot ID, so the client can tell a restarted
 // server (log in again) from an expired session (lineOff 207). Reader
-// goroutine of the new connection, before it has a session.
+// goroutine of the new connection, before it has a session; takes s.rmu,
+// then e.mu.
 func (c *conn) handleResume(m *protocol.Msg) {
 	s := c.srv.sessionByToken(m.Token)
 	gone := func() {
@@ -178,6 +181,7 @@ func tokenKey(token string) string {
 }
 
 // sessionByToken returns the live session with that resume token, or nil.
+// Reader goroutine of a resuming connection; takes tokMu.
 func (srv *Server) sessionByToken(token string) *session {
 	if token == "" {
 		return nil
@@ -191,7 +195,7 @@ func (srv *Server) sessionByToken(token string) *session {
 	return s
 }
 
-// registerToken makes s resumable by its token. Takes tokMu (the innermost lock).
+// registerToken makes s resumable by its token. Takes tokMu (a leaf lock).
 func (srv *Server) registerToken(s *session) {
 	srv.tokMu.Lock()
 	srv.sessions[tokenKey(s.token)] = s

@@ -100,7 +100,7 @@ func (s *session) push(m *protocol.Msg) {
 }
 
 // pushTemplate numbers and queues a push encoded once for many sessions
-// (see broadcastStatus). Non-blocking.
+// (see broadcastStatus). Non-blocking; called with ent.mu held.
 func (s *session) pushTemplate(t *protocol.PushTemplate) {
 	s.pushMu.Lock()
 	defer s.pushMu.Unlock()
