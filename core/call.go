@@ -90,7 +90,7 @@ func (m *Mgr) CancelCallMoreParty(inviteID, usrExtDat, cookie string) {
 
 // callRequest checks the sizes the API bounds (REFERENCE §3: usrExtDat and
 // meetObj at most 8 KiB) and the characters of the target and call ID
-// (protocol.ValidID: 5) before the server sees them.
+// (protocol.ValidID: 5) before the server sees them. Takes mu.
 func (m *Mgr) callRequest(req *protocol.Msg, result func(code int) event) {
 	if len(req.MeetObj) > protocol.MaxExtBytes || len(req.Ext) > protocol.MaxExtBytes ||
 		len(req.To) > protocol.MaxIDLen || len(req.CallID) > protocol.MaxCallIDLen ||

@@ -14,7 +14,8 @@ import (
 // receive.go. The server side is server/dispatch.go.
 
 // onFrame handles one frame after the handshake: acks release the stream;
-// every other frame is counted in its lane, then handled. Reader goroutine.
+// every other frame is counted in its lane, then handled. Reader
+// goroutine; mu must not be held.
 func (s *session) onFrame(c *conn, mt int, buf *msgbuf.Buf) {
 	m := s.m
 	data := buf.B
@@ -60,7 +61,8 @@ func (s *session) onFrame(c *conn, mt int, buf *msgbuf.Buf) {
 	}
 }
 
-// onTick acknowledges whatever arrived since the last ack. Writer goroutine.
+// onTick acknowledges whatever arrived since the last ack. Writer
+// goroutine; takes mu.
 func (s *session) onTick(c *conn) {
 	s.m.mu.Lock()
 	recv, attached := s.recv, s.c == c
@@ -75,7 +77,7 @@ func (s *session) onTick(c *conn) {
 	}
 }
 
-// onPush handles a server push. Runs on the reader goroutine.
+// onPush handles a server push. Reader goroutine; mu must not be held.
 func (s *session) onPush(p *protocol.Msg) {
 	m := s.m
 	if !validPush(p) {

@@ -217,7 +217,7 @@ func (s *session) stallTimeout() time.Duration {
 // checkStall runs when t's stall timer fires: a transfer without progress
 // for stall is given up (xferFail(SendFail) to the server, NotifyCancelSend,
 // temp file removed); one that progressed meanwhile is checked again later.
-// Timer goroutine.
+// Timer goroutine; takes mu.
 func (s *session) checkStall(t *inTask, stall time.Duration) {
 	m := s.m
 	m.mu.Lock()
@@ -234,8 +234,8 @@ func (s *session) checkStall(t *inTask, stall time.Duration) {
 	m.later(func() { m.log.Info("incoming transfer stalled: discarded", "task", id, "after", stall) })
 }
 
-// onBinary handles a FrameCmd (chunks go to storeChunk). Runs on the
-// reader goroutine.
+// onBinary handles a FrameCmd (chunks go to storeChunk). Reader goroutine;
+// takes mu.
 func (s *session) onBinary(h protocol.Header, payload []byte) {
 	m := s.m
 	m.mu.Lock()
@@ -297,7 +297,8 @@ func (s *session) queueChunk(h protocol.Header, f outbox.Frame) {
 	}
 }
 
-// storeChunks stores queued chunks until the queue is empty.
+// storeChunks stores queued chunks until the queue is empty. Runs in its
+// own goroutine (the storing goroutine), started by queueChunk; no lock held.
 func (s *session) storeChunks() {
 	defer s.m.wg.Done()
 	for {
@@ -323,7 +324,7 @@ func (s *session) storeChunks() {
 // the storing goroutine (storeChunks) calls it, one chunk at a time, so it
 // alone writes t.file and t.enc while the task is live; another goroutine
 // may meanwhile end the task (discard closes the file: the write fails),
-// which the second locked part sees.
+// which the second locked part sees. Storing goroutine; takes mu.
 func (s *session) storeChunk(h protocol.Header, payload []byte) {
 	m := s.m
 	m.mu.Lock()

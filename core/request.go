@@ -26,7 +26,8 @@ type pendingReq struct {
 // request sends req on the session's stream and arranges for fn to get
 // exactly one reply: the server's, or a synthetic one with NoServerRsp on
 // timeout or ConnectionLost when the session ends first. Never blocks and
-// never calls fn itself unless the session is already over.
+// never calls fn itself unless the session is already over. mu must not be
+// held (it takes it).
 func (s *session) request(req *protocol.Msg, fn replyFunc) {
 	id := s.register(req, fn)
 	s.m.mu.Lock()
@@ -48,7 +49,7 @@ func (s *session) requestLocked(req *protocol.Msg, fn replyFunc) {
 }
 
 // register gives req its ID and records fn as its reply handler, with the
-// request timeout running.
+// request timeout running. Takes reqMu; mu may be held.
 func (s *session) register(req *protocol.Msg, fn replyFunc) uint64 {
 	s.reqMu.Lock()
 	defer s.reqMu.Unlock()
@@ -66,6 +67,8 @@ func (s *session) send(m *protocol.Msg) {
 	_ = s.stream.Send(outbox.Frame{Head: protocol.Encode(m)}, false)
 }
 
+// takePending removes and returns the handler of request id, nil when it
+// has been answered. Takes reqMu.
 func (s *session) takePending(id uint64) *pendingReq {
 	s.reqMu.Lock()
 	defer s.reqMu.Unlock()
@@ -74,6 +77,8 @@ func (s *session) takePending(id uint64) *pendingReq {
 	return p
 }
 
+// failRequest answers request id with code unless it has been answered.
+// Any goroutine (its timer's on timeout); mu must not be held (fn takes it).
 func (s *session) failRequest(id uint64, code int) {
 	if p := s.takePending(id); p != nil {
 		p.timer.Stop()
@@ -85,7 +90,8 @@ func (s *session) failRequest(id uint64, code int) {
 // not be held (the handlers take it).
 func (s *session) failPending(code int) { failAll(s.takeAllPending(), code) }
 
-// takeAllPending empties the table of requests awaiting replies.
+// takeAllPending empties the table of requests awaiting replies. Takes
+// reqMu; mu may be held (relogin).
 func (s *session) takeAllPending() map[uint64]*pendingReq {
 	s.reqMu.Lock()
 	defer s.reqMu.Unlock()

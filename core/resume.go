@@ -17,7 +17,7 @@ import (
 // runs out it ends with LineOff. The server side is server/resume.go.
 
 // onConnClosed runs on c's reader goroutine once it has stopped. While the
-// session is live, it reconnects and resumes.
+// session is live, it reconnects and resumes. Takes mu.
 func (s *session) onConnClosed(c *conn) {
 	m := s.m
 	m.mu.Lock()
@@ -121,7 +121,8 @@ func (s *session) reconnect(deadline time.Time) {
 
 // resumeOn tries to resume the session on a fresh connection. It returns
 // true when it is done: resumed, logged in again after a server restart, or
-// the session ended; false to try again later.
+// the session ended; false to try again later. Reconnect goroutine; mu
+// must not be held.
 func (s *session) resumeOn(ctx context.Context, ws *websocket.Conn) bool {
 	m := s.m
 	m.mu.Lock()
@@ -189,7 +190,8 @@ func (s *session) resumeOn(ctx context.Context, ws *websocket.Conn) bool {
 // do-not-disturb are restored first: those events are held back until the
 // server has answered the requests that restore them, so that an
 // application (or another user) acting on the restart finds them in force
-// — a user coming online is not missed. Runs on the reconnect goroutine.
+// — a user coming online is not missed. Reconnect goroutine; mu must not
+// be held.
 func (s *session) relogin(ctx context.Context, c *conn) {
 	m := s.m
 	req := *s.loginReq

@@ -287,8 +287,9 @@ func (s *session) begin(t *outTask, to, name string) {
 	s.startWaitingTransfers()
 }
 
-// onBeginReply handles the server's answer to sendBegin. Runs on the reader
-// goroutine.
+// onBeginReply handles the server's answer to sendBegin. A replyFunc: the
+// reader goroutine, or a timer's or whoever fails the session's requests;
+// takes mu.
 func (s *session) onBeginReply(t *outTask, r *protocol.Msg) {
 	m := s.m
 	m.mu.Lock()
@@ -387,7 +388,8 @@ func (s *session) pump(t *outTask) {
 }
 
 // abortRead ends a file task whose file could not be read mid-transfer:
-// SendFileRlst(FileReadErr) here, and a cancel towards the receiver.
+// SendFileRlst(FileReadErr) here, and a cancel towards the receiver. Pump
+// goroutine; mu must not be held.
 func (s *session) abortRead(t *outTask) {
 	m := s.m
 	m.mu.Lock()

@@ -82,7 +82,8 @@ func newSession(m *Mgr, cookie, addr string, req *protocol.Msg) *session {
 	}
 }
 
-// run dials the server and logs in. Runs in its own goroutine.
+// run dials the server and logs in. Runs in its own goroutine, started by
+// Login; takes mu.
 func (s *session) run() {
 	m := s.m
 	ws, code := dialAny(s.ctx, s.addr, s.tls, m.cfg.NetDial)
@@ -222,7 +223,7 @@ func (s *session) hangUp(logout bool) {
 // LineOff(ConnectionLost). mu must be held; the caller runs hangUp(false).
 func (s *session) lost() { s.lostWith(protocol.ConnectionLost) }
 
-// lostWith is lost reporting LineOff(code).
+// lostWith is lost reporting LineOff(code). mu must be held.
 func (s *session) lostWith(code int) {
 	m := s.m
 	if s.ended {

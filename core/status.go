@@ -70,6 +70,8 @@ func (m *Mgr) StopUserStatusNotify(cookie string) {
 	m.statusNotify(false, cookie)
 }
 
+// statusNotify is StartUserStatusNotify (on) and StopUserStatusNotify.
+// Takes mu.
 func (m *Mgr) statusNotify(on bool, cookie string) {
 	op := protocol.OpStopStatusNotify
 	if on {
