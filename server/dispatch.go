@@ -13,7 +13,9 @@ import (
 // transfer.go, resume.go).
 
 // handleText handles a text frame of a connection without a session: only
-// login and resume are accepted. Reader goroutine, no lock held.
+// login and resume are accepted. Reader goroutine (strictly, one the reader
+// starts and waits for, see readLoop: so are the login and resume handlers),
+// no lock held.
 func (c *conn) handleText(data []byte) {
 	if len(data) > protocol.MaxTextFrame {
 		c.log().Debug("text frame too large, dropped", "len", len(data))
@@ -86,7 +88,8 @@ func (c *conn) sessionFrame(s *session, typ int, buf *msgbuf.Buf) {
 	c.sendAck(s, false)
 }
 
-// handleRequest runs one request of a logged-in session. Reader goroutine, no lock held.
+// handleRequest runs one request of a logged-in session. Reader goroutine,
+// under s.rmu (sessionFrame) and no other lock.
 func (s *session) handleRequest(m *protocol.Msg) {
 	e := s.ent
 	switch m.Op {
@@ -129,7 +132,8 @@ func (s *session) handleRequest(m *protocol.Msg) {
 	}
 }
 
-// handleOneWay runs one one-way message. Reader goroutine, no lock held.
+// handleOneWay runs one one-way message. Reader goroutine, under s.rmu
+// (sessionFrame) and no other lock.
 func (s *session) handleOneWay(m *protocol.Msg) {
 	switch m.Op {
 	case protocol.OpCmdAck:

@@ -20,7 +20,8 @@ import (
 
 // sendCtrl sends a control frame on the session's stream. A client that
 // lets more than maxCtrlBytes go unacknowledged is a slow consumer: it is
-// cut off and its session ends. Non-blocking; ent.mu is usually held.
+// cut off and its session ends. Non-blocking; ent.mu should be held (see
+// overflow).
 func (s *session) sendCtrl(f outbox.Frame) {
 	if err := s.stream.Send(f, false); errors.Is(err, replay.ErrFull) {
 		s.overflow()
@@ -36,7 +37,10 @@ func (s *session) sendBulk(f outbox.Frame) {
 	}
 }
 
-// overflow ends a slow consumer's session without grace. ent.mu must be held.
+// overflow ends a slow consumer's session without grace. ent.mu must be
+// held: it changes noResume and reads c and grace. Replies sent without it
+// (parameter errors before lockLive, the meeting handlers, getUserStatus,
+// handleRequest's own) break that when they overflow: a data race to fix.
 func (s *session) overflow() {
 	if s.noResume {
 		return

@@ -113,8 +113,9 @@ func (s *session) pushTemplate(t *protocol.PushTemplate) {
 	s.sendCtrl(outbox.Frame{Head: b})
 }
 
-// reply answers request id on the session's stream. Non-blocking. A reply
-// over protocol.MaxTextFrame goes out as code 8 instead (encodeReply).
+// reply answers request id on the session's stream. Non-blocking; ent.mu
+// should be held (see overflow). A reply over protocol.MaxTextFrame goes
+// out as code 8 instead (encodeReply).
 func (s *session) reply(id uint64, code int, m *protocol.Msg) {
 	if m == nil {
 		m = &protocol.Msg{}
