@@ -86,7 +86,8 @@ type conn struct {
 var errHandshake = errors.New("core: no handshake reply")
 
 // dialAny connects to the first reachable address of a ';'-separated list;
-// netDial, when not nil, opens the TCP connections.
+// netDial, when not nil, opens the TCP connections. It blocks: the login or
+// reconnect goroutine, mu not held.
 func dialAny(ctx context.Context, addrList string, tlsConf *tls.Config,
 	netDial func(ctx context.Context, network, addr string) (net.Conn, error)) (*websocket.Conn, int) {
 	addrs := splitAddrs(addrList)
@@ -157,6 +158,8 @@ type dialAttempt struct {
 	aborted bool
 }
 
+// wrap returns netDial recording the connection it opens for abort (closed
+// at once when abort came first). Takes a.mu.
 func (a *dialAttempt) wrap(netDial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		nc, err := netDial(ctx, network, addr)
@@ -174,6 +177,8 @@ func (a *dialAttempt) wrap(netDial func(ctx context.Context, network, addr strin
 	}
 }
 
+// abort closes the attempt's connection, or the one it opens next. Runs on
+// the dial context's AfterFunc goroutine; takes a.mu.
 func (a *dialAttempt) abort() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -241,11 +246,14 @@ func (c *conn) start(wg *sync.WaitGroup) {
 	go func() { defer wg.Done(); c.writeLoop() }()
 }
 
+// extendDeadline moves the read deadline one ping timeout ahead. Reader
+// goroutine (the pong and ping handlers run there), and start.
 func (c *conn) extendDeadline() error {
 	return c.ws.SetReadDeadline(time.Now().Add(time.Duration(c.pingTimeout.Load())))
 }
 
 // setLimits applies the server's settings from the login reply.
+// Non-blocking; called with mu held.
 func (c *conn) setLimits(l *protocol.Limits) {
 	if l == nil {
 		return
@@ -267,7 +275,8 @@ func (c *conn) setLimits(l *protocol.Limits) {
 
 // handshake sends req (login or resume) straight to the connection,
 // unnumbered, and waits for its reply, giving up when ctx ends (the
-// session's end: logout, Close).
+// session's end: logout, Close). It blocks: the login or reconnect
+// goroutine, mu not held.
 func (c *conn) handshake(ctx context.Context, req *protocol.Msg) (*protocol.Msg, error) {
 	req.ID = 1
 	c.inHandshake.Store(true)
@@ -290,6 +299,7 @@ func (c *conn) handshake(ctx context.Context, req *protocol.Msg) (*protocol.Msg,
 
 // handshakeDone lets the reader continue after the handshake reply; call it
 // once the reply has been acted upon (or close the connection instead).
+// Any goroutine; non-blocking.
 func (c *conn) handshakeDone() {
 	select {
 	case c.proceed <- struct{}{}:
@@ -348,7 +358,7 @@ func (c *conn) readLoop() {
 
 // noteOversize records a read that failed on a message over the read limit
 // (gorilla reports it from NextReader when the frame header says so, from
-// Read for a message of several frames).
+// Read for a message of several frames). Reader goroutine.
 func (c *conn) noteOversize(err error) {
 	if errors.Is(err, websocket.ErrReadLimit) || errors.Is(err, msgbuf.ErrTooLarge) {
 		c.oversize.Store(true)
@@ -402,6 +412,7 @@ func (c *conn) writeReleasing(f outbox.Frame) error {
 	return err
 }
 
+// writeFrame writes f as one WebSocket message. Writer goroutine.
 func (c *conn) writeFrame(f *outbox.Frame) error {
 	if f.Binary {
 		return c.writeBinaryFrame(f)
@@ -409,7 +420,7 @@ func (c *conn) writeFrame(f *outbox.Frame) error {
 	return c.writeGorilla(f, websocket.TextMessage)
 }
 
-// writeGorilla writes f through gorilla's message writer.
+// writeGorilla writes f through gorilla's message writer. Writer goroutine.
 func (c *conn) writeGorilla(f *outbox.Frame, mt int) error {
 	c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
 	w, err := c.ws.NextWriter(mt)
@@ -442,7 +453,7 @@ func (c *conn) close() {
 }
 
 // kill drops the connection without a close handshake, as a network fault
-// would (tests use it).
+// would (tests use it). Any goroutine, non-blocking.
 func (c *conn) kill() {
 	c.closeOnce.Do(func() {
 		close(c.done)

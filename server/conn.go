@@ -127,6 +127,7 @@ func (c *conn) sendCtrl(f outbox.Frame) {
 }
 
 // reply answers request id with code and the fields of m (which may be nil).
+// Non-blocking; may be called under any lock.
 func (c *conn) reply(id uint64, code int, m *protocol.Msg) {
 	if m == nil {
 		m = &protocol.Msg{}
@@ -227,6 +228,7 @@ func (c *conn) kick() {
 
 // claimWriter reports whether the caller is to run writeLoop: true unless
 // a writer runs (it is then told to look again) or has finished for good.
+// Any goroutine (kick, pingTick); takes wmu.
 func (c *conn) claimWriter() bool {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
@@ -243,6 +245,7 @@ func (c *conn) claimWriter() bool {
 
 // park ends the writer's turn unless it was kicked since it last looked
 // (then false: it looks again). Whoever kicks after this starts a new one.
+// Writer; takes wmu.
 func (c *conn) park() bool {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
@@ -312,7 +315,7 @@ func (c *conn) writeLoop() {
 
 // writerDone ends the connection's writing for good: no writer starts
 // again, what is queued is dropped and the socket is closed. Called once,
-// by the last writer.
+// by the last writer; takes wmu.
 func (c *conn) writerDone() {
 	c.wmu.Lock()
 	c.wdone, c.writing = true, false
@@ -381,29 +384,4 @@ func (c *conn) write(f outbox.Frame) error {
 		}
 	}
 	return nil
-}
-
-// handleText handles a text frame of a connection without a session: only
-// login and resume are accepted. Reader goroutine, no lock held.
-func (c *conn) handleText(data []byte) {
-	if len(data) > protocol.MaxTextFrame {
-		c.log().Debug("text frame too large, dropped", "len", len(data))
-		return
-	}
-	m, err := protocol.Decode(data)
-	if err != nil {
-		c.log().Debug("malformed text frame, dropped", "len", len(data))
-		return
-	}
-	if m.Op == "" || m.ID == 0 {
-		return
-	}
-	switch m.Op {
-	case protocol.OpLogin:
-		c.handleLogin(m)
-	case protocol.OpResume:
-		c.handleResume(m)
-	default:
-		c.reply(m.ID, protocol.NotLogin, nil)
-	}
 }

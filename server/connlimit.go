@@ -55,6 +55,8 @@ type trackedConn struct {
 	pending bool
 }
 
+// Accept returns the next connection within the caps; those over them are
+// answered and closed here. The HTTP server's accept loop.
 func (l *limitListener) Accept() (net.Conn, error) {
 	for {
 		nc, err := l.Listener.Accept()
@@ -104,6 +106,7 @@ func itoa(n int) string {
 }
 
 // admit counts a new connection from key: 0, or the HTTP status refusing it.
+// The HTTP server's accept loop; takes l.mu.
 func (l *connLimiter) admit(key string) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -118,13 +121,14 @@ func (l *connLimiter) admit(key string) int {
 	return 0
 }
 
-// settle stops counting c as pending (it logged in). Idempotent.
+// settle stops counting c as pending (it logged in). Idempotent. Takes l.mu.
 func (l *connLimiter) settle(c *trackedConn) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.unpendLocked(c)
 }
 
+// unpendLocked is settle for callers holding l.mu.
 func (l *connLimiter) unpendLocked(c *trackedConn) {
 	if !c.pending {
 		return
@@ -135,6 +139,8 @@ func (l *connLimiter) unpendLocked(c *trackedConn) {
 	}
 }
 
+// Close closes the socket and, once, stops counting it. Any goroutine,
+// under any lock (conn.kill): lim.mu, which it takes, is a leaf.
 func (c *trackedConn) Close() error {
 	err := c.TCPConn.Close()
 	c.once.Do(func() {
@@ -167,7 +173,8 @@ func (c *conn) loggedIn() {
 	}
 }
 
-// Counts returns the open connections and those pending from key (tests).
+// counts returns the open connections and those pending from key (tests).
+// Takes l.mu.
 func (l *connLimiter) counts(key string) (open, pending int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -44,6 +44,7 @@ func meetPassword() (string, error) {
 }
 
 // createMeeting stores a new meeting and replies with its MeetInfoObj.
+// Reader goroutine, under s.rmu only (the store has its own locks).
 func (e *enterprise) createMeeting(s *session, m *protocol.Msg) {
 	if !utf8.ValidString(m.Subject) || utf8.RuneCountInString(m.Subject) > protocol.MaxSubjectRunes ||
 		(m.CreatePswd != 0 && m.CreatePswd != 1) {
@@ -74,6 +75,7 @@ func (e *enterprise) createMeeting(s *session, m *protocol.Msg) {
 }
 
 // destroyMeeting deletes one of the enterprise's meetings (800 if unknown).
+// Reader goroutine, under s.rmu only.
 func (e *enterprise) destroyMeeting(s *session, m *protocol.Msg) {
 	err := e.srv.store.destroyMeeting(e.name, m.MeetID)
 	switch {
@@ -91,7 +93,7 @@ func (e *enterprise) destroyMeeting(s *session, m *protocol.Msg) {
 // after meeting m.AfterID (5 if it is not a meeting ID), as many as fit in
 // one page, with More when others follow. A request without Paged (an
 // older library) gets the whole list in one reply, or 8 when it does not
-// fit.
+// fit. Reader goroutine, under s.rmu only.
 func (e *enterprise) getMeetings(s *session, m *protocol.Msg) {
 	p := pager{budget: e.srv.pageBytes}
 	var list []protocol.MeetInfo

@@ -6,11 +6,9 @@ import (
 	"errors"
 	"time"
 
-	"github.com/crvideomgr/crvideomgr/internal/msgbuf"
 	"github.com/crvideomgr/crvideomgr/internal/outbox"
 	"github.com/crvideomgr/crvideomgr/internal/replay"
 	"github.com/crvideomgr/crvideomgr/protocol"
-	"github.com/gorilla/websocket"
 )
 
 // A session outlives its connection: every frame it sends after the login
@@ -22,7 +20,8 @@ import (
 
 // sendCtrl sends a control frame on the session's stream. A client that
 // lets more than maxCtrlBytes go unacknowledged is a slow consumer: it is
-// cut off and its session ends. Non-blocking; ent.mu is usually held.
+// cut off and its session ends. Non-blocking; ent.mu should be held (see
+// overflow).
 func (s *session) sendCtrl(f outbox.Frame) {
 	if err := s.stream.Send(f, false); errors.Is(err, replay.ErrFull) {
 		s.overflow()
@@ -38,7 +37,10 @@ func (s *session) sendBulk(f outbox.Frame) {
 	}
 }
 
-// overflow ends a slow consumer's session without grace. ent.mu must be held.
+// overflow ends a slow consumer's session without grace. ent.mu must be
+// held: it changes noResume and reads c and grace. Replies sent without it
+// (parameter errors before lockLive, the meeting handlers, getUserStatus,
+// handleRequest's own) break that when they overflow: a data race to fix.
 func (s *session) overflow() {
 	if s.noResume {
 		return
@@ -51,58 +53,10 @@ func (s *session) overflow() {
 	}
 }
 
-// sessionFrame handles one frame of a logged-in connection: acks are applied
-// to the stream; every other frame is counted in its lane and dispatched.
-// Frames of a connection that a resume has replaced are dropped. Reader
-// goroutine; holds s.rmu so that an old and a new connection never run
-// handlers of the same session at once.
-func (c *conn) sessionFrame(s *session, typ int, buf *msgbuf.Buf) {
-	data := buf.B
-	s.rmu.Lock()
-	defer s.rmu.Unlock()
-	if !c.isCurrent(s) {
-		return
-	}
-	if typ == websocket.TextMessage {
-		if len(data) > protocol.MaxTextFrame {
-			s.recv.Count(false)
-			return
-		}
-		m, err := protocol.Decode(data)
-		if err == nil && m.Op == protocol.OpAck && m.ID == 0 {
-			if err := s.stream.Ack(uint64(m.N), uint64(m.NB)); err != nil {
-				c.kill("acknowledged frames never sent")
-			}
-			return
-		}
-		s.recv.Count(false)
-		switch {
-		case err != nil:
-			c.log().Debug("malformed text frame, dropped", "len", len(data))
-		case m.Op == "":
-		case m.ID == 0:
-			s.handleOneWay(m)
-		default:
-			s.handleRequest(m)
-		}
-	} else {
-		h, payload, err := protocol.ParseHeader(data)
-		s.recv.Count(err == nil && h.Type == protocol.FrameChunk)
-		switch {
-		case err != nil:
-			c.log().Debug("malformed binary frame, dropped", "len", len(data))
-		case h.Type == protocol.FrameCmd:
-			s.ent.cmdFrame(s, h, payload)
-		case h.Type == protocol.FrameChunk:
-			s.ent.chunkFrame(s, h, buf, payload)
-		}
-	}
-	c.sendAck(s, false)
-}
-
 // sendAck acknowledges the client's frames when enough have arrived (or,
 // with force, any at all). The ack goes straight to this connection; it is
-// not numbered. Any goroutine.
+// not numbered. Any goroutine (the reader, the writer's ping); no lock held
+// but s.rmu at most.
 func (c *conn) sendAck(s *session, force bool) {
 	if n, nb, due := s.recv.AckDue(force); due {
 		c.sendCtrl(outbox.Frame{Head: protocol.Encode(&protocol.Msg{Push: protocol.PushAck, N: int64(n), NB: int64(nb)})})
@@ -118,7 +72,8 @@ func (c *conn) isCurrent(s *session) bool {
 
 // connLost runs when c's reader ends. If c was the session's connection the
 // session waits ResumeGrace for a resume — or ends at once after logout,
-// kick, a slow consumer, or when the server is closing. Reader goroutine.
+// kick, a slow consumer, or when the server is closing. Reader goroutine;
+// takes s.rmu, then e.mu.
 func (s *session) connLost(c *conn) {
 	e := s.ent
 	s.rmu.Lock()
@@ -161,7 +116,8 @@ func (s *session) connLost(c *conn) {
 // the server replays what the client has not. An unknown or ended session
 // gets 207 with the server's boot ID, so the client can tell a restarted
 // server (log in again) from an expired session (lineOff 207). Reader
-// goroutine of the new connection, before it has a session.
+// goroutine of the new connection, before it has a session; takes s.rmu,
+// then e.mu.
 func (c *conn) handleResume(m *protocol.Msg) {
 	s := c.srv.sessionByToken(m.Token)
 	gone := func() {
@@ -229,6 +185,7 @@ func tokenKey(token string) string {
 }
 
 // sessionByToken returns the live session with that resume token, or nil.
+// Reader goroutine of a resuming connection; takes tokMu.
 func (srv *Server) sessionByToken(token string) *session {
 	if token == "" {
 		return nil
@@ -242,7 +199,7 @@ func (srv *Server) sessionByToken(token string) *session {
 	return s
 }
 
-// registerToken makes s resumable by its token. Takes tokMu (the innermost lock).
+// registerToken makes s resumable by its token. Takes tokMu (a leaf lock).
 func (srv *Server) registerToken(s *session) {
 	srv.tokMu.Lock()
 	srv.sessions[tokenKey(s.token)] = s

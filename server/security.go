@@ -201,7 +201,8 @@ func (c *conn) checkPassword(acnt, pswd, addr string, trustAcnt bool, deadline t
 	}
 }
 
-// settled logs a key that a failure has just blocked.
+// settled logs a key that a failure has just blocked. Reader goroutine, no
+// lock held.
 func (s *Server) settled(blocked bool, what, key string) {
 	if blocked {
 		s.log.Warn("login throttle: "+what+" blocked", what, key, "for", s.cfg.LoginBlock)

@@ -7,9 +7,48 @@
 // handler for that connection) and, while there is something to write, one
 // writer goroutine (which drains the connection's outbox.Outbox). Shared
 // state lives in enterprises, each guarded by its own mutex; under that
-// mutex the only outside effect allowed is a non-blocking push to a
-// session's Outbox (which may start the connection's writer). Lock order:
-// Server.mu → enterprise.mu → session.pushMu → Outbox.
+// mutex the only outside effects allowed are non-blocking: a push to a
+// session's stream and Outbox (which may start the connection's writer), a
+// socket closed (conn.kill), a timer stopped or reset. Log lines wait for
+// its release (but for a push over the frame limit, a bug, logged at once);
+// store calls are made without it.
+//
+// Lock order: a goroutine holding one of these locks takes only locks below
+// it in the chain, never one above.
+//
+//	session.rmu          the session's frames are handled one at a time, so an old
+//	                     and a resumed connection never run its handlers at once
+//	                     (dispatch.go, resume.go); store calls run under it alone
+//	enterprise.mu        the enterprise's users, subscribers, calls and transfers,
+//	                     and the fields of its sessions, calls and transfers
+//	                     marked so (session.go)
+//	session.pushMu       numbering a push and queueing it are one step (session.go)
+//	replay.Stream.mu     the session's numbered frames, kept until acknowledged
+//	outbox.Outbox.mu     the connection's send queue; its notify (conn.kick) runs
+//	                     after it is released, still under the locks above
+//	conn.wmu             the writer's state: writing, again, wdone (conn.go)
+//
+// And leaves, taken under any of the chain (or none) and holding nothing else:
+//
+//	Server.tokMu         the resume-token map, sessions (resume.go)
+//	connLimiter.mu       open connections, and those not logged in per address
+//	                     (connlimit.go); taken when a socket closes, so by
+//	                     conn.kill under any lock, and by conn.loggedIn
+//	replay.RecvCounter.mu  frames received and acknowledged (under rmu)
+//	netconn's gatherer.mu  a writer's batch of writes (held across the socket
+//	                     write; a pong from the reader waits for it) and
+//	                     deadline.mu (one per direction, across the socket's
+//	                     SetDeadline): the connection's own, under no lock of ours
+//	msgbuf's bigMu       the registry of large read-buffer pools
+//
+// Independent locks, never held together with another:
+//
+//	Server.mu            enterprises, conns, closed, the HTTP server and listener
+//	Server.authMu        the login cache: authCache, authGen (RWMutex)
+//	throttle.mu          one login throttle's entries (throttle.go)
+//	trustTable.mu        the trusted (account or user, address) pairs (throttle.go)
+//
+// The auth hook has no lock: a channel of slots bounds its calls in flight.
 package server
 
 import (
@@ -302,7 +341,7 @@ type Server struct {
 
 	boot string // random per process: tells clients a restarted server from an expired session
 
-	tokMu    sync.Mutex          // guards sessions; innermost lock
+	tokMu    sync.Mutex          // guards sessions; a leaf lock (see the package doc)
 	sessions map[string]*session // live sessions by tokenKey(resume token)
 	closing  atomic.Bool         // Close has begun: lost connections end their sessions at once
 
@@ -569,7 +608,8 @@ func (s *Server) authCached(name, md5hex string) (ok bool, mac []byte, gen uint6
 	return cached != nil && hmac.Equal(cached, mac), mac, gen
 }
 
-// enterprise returns (creating) the state of enterprise name.
+// enterprise returns (creating) the state of enterprise name. Reader
+// goroutine (login); takes Server.mu.
 func (s *Server) enterprise(name string) *enterprise {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -610,7 +650,9 @@ func (s *Server) connGone(c *conn) {
 }
 
 // sweepLoop runs every enterprise's transfer sweep (enterprise.sweep) a
-// few times per StallTimeout and at least every second, until Close.
+// few times per StallTimeout and at least every second, until Close. Runs
+// in its own goroutine, started by Start; takes Server.mu, then each e.mu
+// in turn (never both).
 func (s *Server) sweepLoop() {
 	tk := time.NewTicker(min(time.Second, s.cfg.StallTimeout/4, s.beginWait/4))
 	defer tk.Stop()

@@ -100,7 +100,7 @@ func (s *session) push(m *protocol.Msg) {
 }
 
 // pushTemplate numbers and queues a push encoded once for many sessions
-// (see broadcastStatus). Non-blocking.
+// (see broadcastStatus). Non-blocking; called with ent.mu held.
 func (s *session) pushTemplate(t *protocol.PushTemplate) {
 	s.pushMu.Lock()
 	defer s.pushMu.Unlock()
@@ -113,8 +113,9 @@ func (s *session) pushTemplate(t *protocol.PushTemplate) {
 	s.sendCtrl(outbox.Frame{Head: b})
 }
 
-// reply answers request id on the session's stream. Non-blocking. A reply
-// over protocol.MaxTextFrame goes out as code 8 instead (encodeReply).
+// reply answers request id on the session's stream. Non-blocking; ent.mu
+// should be held (see overflow). A reply over protocol.MaxTextFrame goes
+// out as code 8 instead (encodeReply).
 func (s *session) reply(id uint64, code int, m *protocol.Msg) {
 	if m == nil {
 		m = &protocol.Msg{}
@@ -279,61 +280,6 @@ func mapValues[K comparable, V any](m map[K]V) []V {
 		out = append(out, v)
 	}
 	return out
-}
-
-// handleRequest runs one request of a logged-in session. Reader goroutine, no lock held.
-func (s *session) handleRequest(m *protocol.Msg) {
-	e := s.ent
-	switch m.Op {
-	case protocol.OpLogin:
-		s.reply(m.ID, protocol.LoginStateError, nil)
-	case protocol.OpLogout:
-		e.logout(s, m.ID)
-	case protocol.OpSetDND:
-		e.setDND(s, m)
-	case protocol.OpGetUserStatus:
-		e.getUserStatus(s, m)
-	case protocol.OpStartStatusNotify:
-		e.setNotify(s, m, true)
-	case protocol.OpStopStatusNotify:
-		e.setNotify(s, m, false)
-	case protocol.OpCreateMeeting:
-		e.createMeeting(s, m)
-	case protocol.OpDestroyMeeting:
-		e.destroyMeeting(s, m)
-	case protocol.OpGetMeetings:
-		e.getMeetings(s, m)
-	case protocol.OpCall:
-		e.call(s, m)
-	case protocol.OpAcceptCall:
-		e.acceptCall(s, m)
-	case protocol.OpRejectCall:
-		e.rejectCall(s, m)
-	case protocol.OpHungupCall:
-		e.hungupCall(s, m)
-	case protocol.OpCallMoreParty:
-		e.callMoreParty(s, m)
-	case protocol.OpCancelCallMoreParty:
-		e.cancelCallMoreParty(s, m)
-	case protocol.OpSendBegin:
-		e.sendBegin(s, m)
-	case protocol.OpCancelSend:
-		e.cancelSend(s, m)
-	default:
-		s.reply(m.ID, protocol.ErrData, nil)
-	}
-}
-
-// handleOneWay runs one one-way message. Reader goroutine, no lock held.
-func (s *session) handleOneWay(m *protocol.Msg) {
-	switch m.Op {
-	case protocol.OpCmdAck:
-		s.ent.cmdAck(s, m)
-	case protocol.OpXferAck:
-		s.ent.xferAck(s, m)
-	case protocol.OpXferFail:
-		s.ent.xferFail(s, m)
-	}
 }
 
 // logout replies 0, ends the session and closes the connection after the

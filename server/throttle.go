@@ -89,7 +89,7 @@ func newThrottle(max int, window, block time.Duration, capacity int) *throttle {
 	return &throttle{max: max, window: window, block: block, cap: capacity, m: make(map[string]*list.Element)}
 }
 
-// blocked reports whether key is refused at now.
+// blocked reports whether key is refused at now. Any goroutine; takes t.mu.
 func (t *throttle) blocked(key string, now time.Time) bool {
 	if t.max <= 0 {
 		return false
@@ -174,9 +174,10 @@ func (t *throttle) acquire(key string, serial, exempt bool, deadline time.Time, 
 }
 
 // settle ends attempt a: a failure stays counted (and reports whether it
-// blocked the key), anything else is refunded. Nil-safe.
+// blocked the key), anything else is refunded. Nil-safe. Takes t.mu.
 func (a *attempt) settle(failed bool) (blockedNow bool) { return a.settleAt(failed, time.Now()) }
 
+// settleAt is settle at now. Takes t.mu.
 func (a *attempt) settleAt(failed bool, now time.Time) (blockedNow bool) {
 	if a == nil {
 		return false
@@ -209,7 +210,7 @@ func (a *attempt) settleAt(failed bool, now time.Time) (blockedNow bool) {
 
 // fail counts one failure of key at now and reports whether it made the key
 // blocked (acquire and settle in one, for tests and callers that check
-// nothing slow).
+// nothing slow). Takes t.mu.
 func (t *throttle) fail(key string, now time.Time) bool {
 	if t.max <= 0 {
 		return false
@@ -276,12 +277,13 @@ func (t *throttle) prune(now time.Time) {
 	}
 }
 
+// remove drops el's entry. mu must be held.
 func (t *throttle) remove(el *list.Element) {
 	delete(t.m, el.Value.(*throttleEntry).key)
 	t.lru.Remove(el)
 }
 
-// size returns the number of keys held.
+// size returns the number of keys held. Takes mu.
 func (t *throttle) size() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -323,6 +325,7 @@ func trustKey(key, addr string) [16]byte {
 }
 
 // trusted reports whether a login of key from addr succeeded within the TTL.
+// Any goroutine; takes tt.mu.
 func (tt *trustTable) trusted(key, addr string, now time.Time) bool {
 	if tt.ttl <= 0 {
 		return false
@@ -333,7 +336,8 @@ func (tt *trustTable) trusted(key, addr string, now time.Time) bool {
 	return el != nil && now.Sub(el.Value.(*trustEntry).at) < tt.ttl
 }
 
-// trust records a successful login of key from addr at now.
+// trust records a successful login of key from addr at now. Any goroutine;
+// takes tt.mu.
 func (tt *trustTable) trust(key, addr string, now time.Time) {
 	if tt.ttl <= 0 {
 		return
@@ -355,12 +359,13 @@ func (tt *trustTable) trust(key, addr string, now time.Time) {
 	tt.m[k] = tt.lru.PushBack(&trustEntry{key: k, at: now})
 }
 
+// remove drops el's pair. mu must be held.
 func (tt *trustTable) remove(el *list.Element) {
 	delete(tt.m, el.Value.(*trustEntry).key)
 	tt.lru.Remove(el)
 }
 
-// size returns the number of pairs held.
+// size returns the number of pairs held. Takes mu.
 func (tt *trustTable) size() int {
 	tt.mu.Lock()
 	defer tt.mu.Unlock()

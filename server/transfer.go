@@ -112,6 +112,7 @@ func (e *enterprise) begin(t *transfer) {
 // by the enterprise's mu.
 type tqueue struct{ head, tail *transfer }
 
+// push appends t to q. e.mu must be held.
 func (q *tqueue) push(t *transfer) {
 	t.prev = q.tail
 	if q.tail != nil {
@@ -122,6 +123,7 @@ func (q *tqueue) push(t *transfer) {
 	q.tail = t
 }
 
+// remove unlinks t from q. e.mu must be held.
 func (q *tqueue) remove(t *transfer) {
 	if t.prev != nil {
 		t.prev.next = t.next
@@ -400,7 +402,7 @@ func (e *enterprise) cancelSend(s *session, m *protocol.Msg) {
 // sweep ends the enterprise's transfers that have waited too long for a
 // slot (their sendBegin is answered 8, before the library's 30 s request
 // timeout) or made no progress for StallTimeout (sendRslt 1000 to the
-// sender, xferCancel to the receiver). Runs every sweepEvery; takes e.mu.
+// sender, xferCancel to the receiver). sweepLoop's goroutine; takes e.mu.
 func (e *enterprise) sweep(now time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
