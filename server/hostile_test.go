@@ -306,3 +306,53 @@ func TestCrossEnterpriseAttacker(t *testing.T) {
 	}
 	a.expect(protocol.PushCallHungup, nil)
 }
+
+// TestSlowConsumerOverflowOnUnlockedReply: a client that never reads fills
+// its stream with replies sent without the enterprise lock (getMeetings)
+// while pushes sent under it (another user's DND changes) arrive too; both
+// meet the full stream. The session is cut off, once. (overflow used to
+// touch the session's noResume, c and grace without ent.mu on the reply
+// path; the race detector rarely sees it, because the outbox's lock usually
+// orders the two paths, so this test checks the behaviour, not the race.)
+func TestSlowConsumerOverflowOnUnlockedReply(t *testing.T) {
+	s := newTestServer(t, func(c *Config) { c.PingTimeout = time.Minute })
+	a := login(t, s, "ent1", "alice")
+	a.req(protocol.Msg{Op: protocol.OpStartStatusNotify})
+	subject := strings.Repeat("s", protocol.MaxSubjectRunes)
+	for range 300 {
+		if code := a.code(protocol.Msg{Op: protocol.OpCreateMeeting, Subject: subject}); code != 0 {
+			t.Fatalf("createMeeting: %d", code)
+		}
+	}
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+s.Addr()+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	m := loginMsg("ent1", "bob")
+	m.ID = 1
+	ws.WriteMessage(websocket.TextMessage, protocol.Encode(&m)) // and never read (nor ack) again
+	ws.WriteMessage(websocket.TextMessage, protocol.Encode(&protocol.Msg{ID: 2, Op: protocol.OpStartStatusNotify}))
+	a.expect(protocol.PushUserStatus, func(m *protocol.Msg) bool { return m.User.UserID == "bob" && m.User.UserStatus == protocol.StatusIdle })
+
+	offline := func(m *protocol.Msg) bool {
+		return m.User.UserID == "bob" && m.User.UserStatus == protocol.StatusOffline
+	}
+	done := make(chan struct{})
+	go func() { // pushes to bob under ent.mu
+		defer close(done)
+		for i := 0; a.count(protocol.PushUserStatus, offline) == 0 && i < 20000; i++ {
+			a.code(protocol.Msg{Op: protocol.OpSetDND, DND: i%2 + 1})
+		}
+	}()
+	for id := uint64(3); id < 3+2000 && a.count(protocol.PushUserStatus, offline) == 0; id++ {
+		if ws.WriteMessage(websocket.TextMessage, protocol.Encode(&protocol.Msg{ID: id, Op: protocol.OpGetMeetings, Paged: true})) != nil {
+			break // cut off
+		}
+	}
+	a.expect(protocol.PushUserStatus, offline)
+	<-done
+	if n := a.count(protocol.PushUserStatus, offline); n != 1 {
+		t.Fatalf("bob seen offline %d times, want once", n)
+	}
+}

@@ -20,7 +20,7 @@ import (
 
 // sendCtrl sends a control frame on the session's stream. A client that
 // lets more than maxCtrlBytes go unacknowledged is a slow consumer: it is
-// cut off and its session ends. Non-blocking; ent.mu should be held (see
+// cut off and its session ends. Non-blocking; any lock or none (see
 // overflow).
 func (s *session) sendCtrl(f outbox.Frame) {
 	if err := s.stream.Send(f, false); errors.Is(err, replay.ErrFull) {
@@ -37,20 +37,26 @@ func (s *session) sendBulk(f outbox.Frame) {
 	}
 }
 
-// overflow ends a slow consumer's session without grace. ent.mu must be
-// held: it changes noResume and reads c and grace. Replies sent without it
-// (parameter errors before lockLive, the meeting handlers, getUserStatus,
-// handleRequest's own) break that when they overflow: a data race to fix.
+// overflow ends a slow consumer's session without grace. Any goroutine,
+// any lock or none: some replies overflow without ent.mu (parameter errors
+// before lockLive, the meeting handlers, getUserStatus, handleRequest's
+// own), so the work — noResume, and cutting off the connection or ending
+// the grace — is done on a goroutine of its own that takes ent.mu. Once is
+// enough: the stream refuses every later frame anyway.
 func (s *session) overflow() {
-	if s.noResume {
+	if !s.overflowed.CompareAndSwap(false, true) {
 		return
 	}
-	s.noResume = true
-	if s.c != nil {
-		s.c.kill(reasonSlowConsumer) // its reader then ends the session
-	} else if s.grace != nil {
-		s.grace.Reset(0)
-	}
+	go func() {
+		s.ent.mu.Lock()
+		defer s.ent.mu.Unlock()
+		s.noResume = true
+		if s.c != nil {
+			s.c.kill(reasonSlowConsumer) // its reader then ends the session
+		} else if s.grace != nil {
+			s.grace.Reset(0)
+		}
+	}()
 }
 
 // sendAck acknowledges the client's frames when enough have arrived (or,

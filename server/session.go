@@ -3,6 +3,7 @@ package server
 import (
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -59,6 +60,9 @@ type session struct {
 	// rmu is held while a frame of the session is handled, so a replaced
 	// connection's reader and the new one never interleave.
 	rmu sync.Mutex
+
+	// overflowed: the stream overflowed once (see overflow).
+	overflowed atomic.Bool
 
 	// Guarded by ent.mu.
 	c        *conn       // current connection; nil while waiting for a resume
