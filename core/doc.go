@@ -1,4 +1,13 @@
-// Concurrency of package core.
+// Package core is the crvideomgr client engine: a pure-Go implementation of
+// Cloudroom's CloudroomVideoMgr (login, do-not-disturb, user status, meetings,
+// calls, invitations, commands, buffers and files) speaking the protocol of
+// package protocol to a crvideosrv server.
+//
+// A Mgr mirrors the seed API one to one; results and notifications arrive on
+// the Callback, asynchronously, in order, one at a time. The package keeps no
+// global state: any number of Mgrs can live in one process.
+//
+// Concurrency.
 //
 // Goroutines: each connection has a reader (conn.readLoop, which runs
 // session.onFrame and everything it dispatches) and a writer

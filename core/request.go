@@ -112,3 +112,78 @@ func failAll(pend map[uint64]*pendingReq, code int) {
 		pend[id].fn(&protocol.Msg{ID: id, Code: code})
 	}
 }
+
+// roundTrip sends a request on the logged-in session and turns its reply
+// into one event; result runs with mu held. Without a session the event gets NotLogin; a request too
+// large for a frame gets ParamErr. Nothing is emitted after Close.
+func (m *Mgr) roundTrip(req *protocol.Msg, result func(r *protocol.Msg) event) {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
+	s := m.current()
+	if s == nil {
+		m.emit(result(&protocol.Msg{Code: protocol.NotLogin}))
+		m.mu.Unlock()
+		return
+	}
+	var buf [512]byte // the size check needs no heap copy of the frame
+	if len(protocol.AppendEncode(buf[:0], req)) > protocol.MaxTextFrame {
+		m.emit(result(&protocol.Msg{Code: protocol.ParamErr}))
+		m.mu.Unlock()
+		return
+	}
+	m.mu.Unlock()
+	s.request(req, func(r *protocol.Msg) {
+		m.mu.Lock()
+		m.emit(result(r))
+		m.mu.Unlock()
+	})
+}
+
+// pagedRoundTrip fetches a paged list: it sends req, hands each reply with
+// code 0 to page, and sends the request page returns for the next page,
+// until page returns nil (the list is complete) or a code. result then
+// makes the one event, with the first non-zero code of a reply or of page,
+// or 0. page and result run one at a time, in order; result runs with mu
+// held. Without a session the event gets NotLogin.
+func (m *Mgr) pagedRoundTrip(req *protocol.Msg, page func(r *protocol.Msg) (*protocol.Msg, int), result func(code int) event) {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
+	s := m.current()
+	if s == nil {
+		m.emit(result(protocol.NotLogin))
+		m.mu.Unlock()
+		return
+	}
+	m.mu.Unlock()
+	var onReply replyFunc
+	onReply = func(r *protocol.Msg) {
+		code := r.Code
+		if code == 0 {
+			next, c := page(r)
+			if next != nil && c == 0 {
+				s.request(next, onReply)
+				return
+			}
+			code = c
+		}
+		m.mu.Lock()
+		m.emit(result(code))
+		m.mu.Unlock()
+	}
+	s.request(req, onReply)
+}
+
+// failNow emits ev with the given code without contacting the server.
+func (m *Mgr) failNow(ev event) {
+	m.mu.Lock()
+	if !m.closed {
+		m.emit(ev)
+	}
+	m.mu.Unlock()
+}

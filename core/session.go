@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/crvideomgr/crvideomgr/internal/replay"
 	"github.com/crvideomgr/crvideomgr/protocol"
@@ -235,4 +236,69 @@ func (s *session) lostWith(code int) {
 	}
 	s.end(protocol.SendFail)
 	m.emit(func(cb Callback) { cb.LineOff(code) })
+}
+
+// Login connects to the server and logs in. Result: LoginSuccess or LoginFail.
+func (m *Mgr) Login(authAcnt, authPswd, nickName, privAcnt, privAuthCode, cookie string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return
+	}
+	fail := func(code int) { m.emit(func(cb Callback) { cb.LoginFail(code, cookie) }) }
+	if m.state != stateIdle {
+		fail(protocol.LoginStateError)
+		return
+	}
+	if utf8.RuneCountInString(nickName) > protocol.MaxNameRunes || utf8.RuneCountInString(privAcnt) > protocol.MaxNameRunes ||
+		len(authAcnt) > protocol.MaxIDLen || len(authPswd) > protocol.MaxIDLen || len(privAuthCode) > protocol.MaxExtBytes ||
+		len(privAcnt) > protocol.MaxIDLen ||
+		!protocol.ValidID(authAcnt) || !protocol.ValidID(nickName) || !protocol.ValidID(privAcnt) {
+		fail(protocol.ParamErr)
+		return
+	}
+	if len(splitAddrs(m.addr)) == 0 {
+		fail(protocol.NoServerInfo)
+		return
+	}
+	req := &protocol.Msg{Op: protocol.OpLogin, Ver: protocol.Version, Acnt: authAcnt, Pswd: authPswd,
+		Nick: nickName, Priv: privAcnt, Auth: privAuthCode}
+	s := newSession(m, cookie, m.addr, req)
+	s.tls = m.tls
+	m.sess = s
+	m.state = stateLoggingIn
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		s.run()
+	}()
+}
+
+// Logout ends the session. It has no callback; tasks in flight end with
+// SendFail (1000) and incoming transfers with NotifyCancelSend. A login in
+// progress ends with LoginFail(LoginStateError).
+func (m *Mgr) Logout() {
+	m.mu.Lock()
+	s := m.sess
+	if s == nil || m.closed {
+		m.mu.Unlock()
+		return
+	}
+	m.sess = nil
+	m.state = stateIdle
+	s.end(protocol.SendFail)
+	m.unlock()
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		s.hangUp(true)
+	}()
+}
+
+// current returns the logged-in session, or nil. mu must be held.
+func (m *Mgr) current() *session {
+	if m.closed || m.state != stateLoggedIn {
+		return nil
+	}
+	return m.sess
 }
