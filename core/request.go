@@ -113,28 +113,38 @@ func failAll(pend map[uint64]*pendingReq, code int) {
 	}
 }
 
-// roundTrip sends a request on the logged-in session and turns its reply
-// into one event; result runs with mu held. Without a session the event gets NotLogin; a request too
-// large for a frame gets ParamErr. Nothing is emitted after Close.
-func (m *Mgr) roundTrip(req *protocol.Msg, result func(r *protocol.Msg) event) {
+// requestSession returns the logged-in session to send req on, or nil
+// after emitting fail's event: NotLogin without a session, ParamErr when
+// req would not fit in a text frame. Nothing is emitted after Close (nil
+// then too). Takes mu.
+func (m *Mgr) requestSession(req *protocol.Msg, fail func(code int) event) *session {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	if m.closed {
-		m.mu.Unlock()
-		return
+		return nil
 	}
 	s := m.current()
 	if s == nil {
-		m.emit(result(&protocol.Msg{Code: protocol.NotLogin}))
-		m.mu.Unlock()
-		return
+		m.emit(fail(protocol.NotLogin))
+		return nil
 	}
 	var buf [512]byte // the size check needs no heap copy of the frame
 	if len(protocol.AppendEncode(buf[:0], req)) > protocol.MaxTextFrame {
-		m.emit(result(&protocol.Msg{Code: protocol.ParamErr}))
-		m.mu.Unlock()
+		m.emit(fail(protocol.ParamErr))
+		return nil
+	}
+	return s
+}
+
+// roundTrip sends a request on the logged-in session and turns its reply
+// into one event; result runs with mu held. Without a session the event
+// gets NotLogin; a request too large for a frame gets ParamErr. Nothing is
+// emitted after Close.
+func (m *Mgr) roundTrip(req *protocol.Msg, result func(r *protocol.Msg) event) {
+	s := m.requestSession(req, func(code int) event { return result(&protocol.Msg{Code: code}) })
+	if s == nil {
 		return
 	}
-	m.mu.Unlock()
 	s.request(req, func(r *protocol.Msg) {
 		m.mu.Lock()
 		m.emit(result(r))
@@ -149,18 +159,10 @@ func (m *Mgr) roundTrip(req *protocol.Msg, result func(r *protocol.Msg) event) {
 // or 0. page and result run one at a time, in order; result runs with mu
 // held. Without a session the event gets NotLogin.
 func (m *Mgr) pagedRoundTrip(req *protocol.Msg, page func(r *protocol.Msg) (*protocol.Msg, int), result func(code int) event) {
-	m.mu.Lock()
-	if m.closed {
-		m.mu.Unlock()
-		return
-	}
-	s := m.current()
+	s := m.requestSession(req, result)
 	if s == nil {
-		m.emit(result(protocol.NotLogin))
-		m.mu.Unlock()
 		return
 	}
-	m.mu.Unlock()
 	var onReply replyFunc
 	onReply = func(r *protocol.Msg) {
 		code := r.Code
