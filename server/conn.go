@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"sync"
@@ -100,11 +101,17 @@ const (
 // kill cuts the connection off at once, dropping what is queued: closing
 // the socket unblocks a writer stuck on a peer that does not read, and the
 // reader then ends the session. Closing a TCP socket does not block, so kill
-// may be called under any lock.
+// may be called under any lock. Under TLS it is the socket beneath that is
+// closed: tls.Conn.Close would first write a close_notify alert, which can
+// wait up to 5 s on a peer that does not read — under the enterprise lock.
 func (c *conn) kill(reason string) {
 	c.killReason.CompareAndSwap(nil, &reason)
 	c.out.Close()
-	c.ws.NetConn().Close()
+	nc := c.ws.NetConn()
+	if tc, ok := nc.(*tls.Conn); ok {
+		nc = tc.NetConn()
+	}
+	nc.Close()
 }
 
 // closeAfterFlush makes the writer send everything already queued and then
