@@ -7,7 +7,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 FUZZTIME=${FUZZTIME:-30s}
 # Minimizing each new interesting input defaults to 60 s in go test; the
-# server targets log three users in per execution, so a short run spent
+# server targets log two or three users in per execution, so a short run spent
 # nearly all its time minimizing (20 executions in 20 s). 5 s each still
 # shrinks a crasher enough to read.
 FUZZMINTIME=${FUZZMINTIME:-5s}
