@@ -193,45 +193,30 @@ func (e *bigEnv) engine(tb testing.TB) (*core.Mgr, *rec, string) {
 	tb.Cleanup(m.Close)
 	m.SetServerAddr(e.addr)
 	m.Login(bigAcnt, md5hex(bigAcnt), "engine", "", "", "login")
-	ev := r.waitFor(tb, bigLoginWait, func(ev Ev) bool { return ev.Name == "LoginSuccess" || ev.Name == "LoginFail" })
+	ev := r.waitWithin(tb, bigLoginWait, "", func(ev Ev) bool { return ev.Name == "LoginSuccess" || ev.Name == "LoginFail" })
 	if ev.Name != "LoginSuccess" {
 		tb.Fatalf("engine login: %v", ev)
 	}
 	return m, r, ev.S[0]
 }
 
-// getUserStatus runs one GetUserStatus through the engine and returns the
-// users it reported.
-func getUserStatusList(tb testing.TB, m *core.Mgr, r *rec, cookie string) []protocol.UserStatus {
+// bigList runs one list request of the engine (GetUserStatus, GetMeetings:
+// the name of its callbacks without Success or Fail) and returns the list
+// its Success callback reported.
+func bigList[T any](tb testing.TB, r *rec, cb string, request func(cookie string), cookie string) []T {
 	tb.Helper()
-	m.GetUserStatus(cookie)
-	ev := r.waitFor(tb, bigListWait, func(ev Ev) bool {
-		return (ev.Name == "GetUserStatusSuccess" || ev.Name == "GetUserStatusFail") && ev.S[len(ev.S)-1] == cookie
+	request(cookie)
+	ev := r.waitWithin(tb, bigListWait, "", func(ev Ev) bool {
+		return (ev.Name == cb+"Success" || ev.Name == cb+"Fail") && ev.S[len(ev.S)-1] == cookie
 	})
-	if ev.Name != "GetUserStatusSuccess" {
-		tb.Fatalf("GetUserStatus: %v", ev)
+	if ev.Name != cb+"Success" {
+		tb.Fatalf("%s: %v", cb, ev)
 	}
-	var users []protocol.UserStatus
-	if err := json.Unmarshal([]byte(ev.S[0]), &users); err != nil {
+	var list []T
+	if err := json.Unmarshal([]byte(ev.S[0]), &list); err != nil {
 		tb.Fatal(err)
 	}
-	return users
-}
-
-func getMeetingsList(tb testing.TB, m *core.Mgr, r *rec, cookie string) []protocol.MeetInfo {
-	tb.Helper()
-	m.GetMeetings(cookie)
-	ev := r.waitFor(tb, bigListWait, func(ev Ev) bool {
-		return (ev.Name == "GetMeetingsSuccess" || ev.Name == "GetMeetingsFail") && ev.S[len(ev.S)-1] == cookie
-	})
-	if ev.Name != "GetMeetingsSuccess" {
-		tb.Fatalf("GetMeetings: %v", ev)
-	}
-	var meetings []protocol.MeetInfo
-	if err := json.Unmarshal([]byte(ev.S[0]), &meetings); err != nil {
-		tb.Fatal(err)
-	}
-	return meetings
+	return list
 }
 
 // With 19,000 users of one enterprise online and 10,000 meetings stored,
@@ -247,7 +232,7 @@ func TestBigEnterpriseLists(t *testing.T) {
 	m, r, me := e.engine(t)
 
 	start = time.Now()
-	users := getUserStatusList(t, m, r, "users")
+	users := bigList[protocol.UserStatus](t, r, "GetUserStatus", m.GetUserStatus, "users")
 	t.Logf("getUserStatus: %d users in %v", len(users), time.Since(start).Round(time.Millisecond))
 	want := append(slices.Clone(e.usrIDs), me)
 	slices.Sort(want)
@@ -263,7 +248,7 @@ func TestBigEnterpriseLists(t *testing.T) {
 	}
 
 	start = time.Now()
-	meetings := getMeetingsList(t, m, r, "meetings")
+	meetings := bigList[protocol.MeetInfo](t, r, "GetMeetings", m.GetMeetings, "meetings")
 	t.Logf("getMeetings: %d meetings in %v", len(meetings), time.Since(start).Round(time.Millisecond))
 	ids := make([]int, len(meetings))
 	for i, mi := range meetings {
@@ -283,28 +268,16 @@ func BenchmarkBigEnterpriseLists(b *testing.B) {
 	m, r, _ := e.engine(b)
 	b.Run("getUserStatus-19001", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			if n := len(getUserStatusList(b, m, r, fmt.Sprint("u", i))); n != bigUsers+1 {
+			if n := len(bigList[protocol.UserStatus](b, r, "GetUserStatus", m.GetUserStatus, fmt.Sprint("u", i))); n != bigUsers+1 {
 				b.Fatalf("%d users", n)
 			}
 		}
 	})
 	b.Run("getMeetings-10000", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			if n := len(getMeetingsList(b, m, r, fmt.Sprint("m", i))); n != bigMeetings {
+			if n := len(bigList[protocol.MeetInfo](b, r, "GetMeetings", m.GetMeetings, fmt.Sprint("m", i))); n != bigMeetings {
 				b.Fatalf("%d meetings", n)
 			}
 		}
 	})
-}
-
-// waitFor polls up to d for the first event matching match.
-func (r *rec) waitFor(tb testing.TB, d time.Duration, match func(Ev) bool) Ev {
-	tb.Helper()
-	var ev Ev
-	waitFor(tb, d, "event", func() bool {
-		var ok bool
-		ev, ok = r.find("", match)
-		return ok
-	})
-	return ev
 }

@@ -101,8 +101,14 @@ func (r *rec) count(name string, match func(Ev) bool) int {
 // wait polls for the first event named name matching match.
 func (r *rec) wait(t testing.TB, name string, match func(Ev) bool) Ev {
 	t.Helper()
+	return r.waitWithin(t, waitTimeout, name, match)
+}
+
+// waitWithin is wait with a timeout of its own; name "" matches any event.
+func (r *rec) waitWithin(t testing.TB, d time.Duration, name string, match func(Ev) bool) Ev {
+	t.Helper()
 	var ev Ev
-	waitFor(t, waitTimeout, name, func() bool {
+	waitFor(t, d, "event "+name, func() bool {
 		var ok bool
 		ev, ok = r.find(name, match)
 		return ok

@@ -36,17 +36,8 @@ func Decode(b []byte) (*Msg, error) {
 	}
 	// The frame is read in place; every string kept is copied (str), so
 	// the Msg does not hold on to b, which the caller may reuse.
-	r := gjson.Parse(unsafe.String(unsafe.SliceData(b), len(b)))
-	if !r.IsObject() {
-		return nil, ErrBadMessage
-	}
 	m := new(Msg)
-	ok := true
-	r.ForEach(func(k, v gjson.Result) bool {
-		ok = m.set(k.Str, v)
-		return ok
-	})
-	if !ok {
+	if !object(gjson.Parse(unsafe.String(unsafe.SliceData(b), len(b))), m, (*Msg).set) {
 		return nil, ErrBadMessage
 	}
 	return m, nil

@@ -38,14 +38,17 @@ func TestRead(t *testing.T) {
 
 // BenchmarkReadBufChunk reads a 256 KiB chunk frame (the relay's hot path):
 // no allocation in steady state, against io.ReadAll's doubling series.
-func BenchmarkReadBufChunk(b *testing.B) {
-	data := make([]byte, 256<<10+64)
+func BenchmarkReadBufChunk(b *testing.B) { benchRead(b, 256<<10+64, 64<<10, 300<<10) }
+
+// benchRead reads a frame of size bytes, step bytes per read, with Read.
+func benchRead(b *testing.B, size, step, limit int) {
+	data := make([]byte, size)
 	r := &oneShot{}
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		r.data, r.step = data, 64<<10
-		buf, err := Read(r, 300<<10)
+		r.data, r.step = data, step
+		buf, err := Read(r, limit)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -68,19 +71,7 @@ func BenchmarkReadAllChunk(b *testing.B) {
 }
 
 // BenchmarkReadBufSmall reads a 200-byte text frame.
-func BenchmarkReadBufSmall(b *testing.B) {
-	data := make([]byte, 200)
-	r := &oneShot{}
-	b.ReportAllocs()
-	for b.Loop() {
-		r.data, r.step = data, 1<<20
-		buf, err := Read(r, 1<<20)
-		if err != nil {
-			b.Fatal(err)
-		}
-		buf.Release()
-	}
-}
+func BenchmarkReadBufSmall(b *testing.B) { benchRead(b, 200, 1<<20, 1<<20) }
 
 // TestBufFrameRefs: a frame made by Frame holds its own reference: the
 // buffer goes back to its pool only once the reader and the frame have
