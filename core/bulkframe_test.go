@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -37,13 +36,7 @@ func TestMaskCopy(t *testing.T) {
 // sinkServer is a WebSocket server that hands every message it reads to
 // got (nil: discards them).
 func sinkServer(t testing.TB, got chan<- []byte) *httptest.Server {
-	up := websocket.Upgrader{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
+	return wsServer(t, func(ws *websocket.Conn) {
 		for {
 			mt, rd, err := ws.NextReader()
 			if err != nil {
@@ -56,9 +49,7 @@ func sinkServer(t testing.TB, got chan<- []byte) *httptest.Server {
 			b, _ := io.ReadAll(rd)
 			got <- append([]byte{byte(mt)}, b...)
 		}
-	}))
-	t.Cleanup(srv.Close)
-	return srv
+	})
 }
 
 func dialSink(t testing.TB, srv *httptest.Server) *conn {

@@ -65,6 +65,22 @@ func TestWsURL(t *testing.T) {
 	}
 }
 
+// wsServer is a WebSocket server running serve on every connection it
+// upgrades (closed when serve returns), shut down when the test ends.
+func wsServer(t testing.TB, serve func(ws *websocket.Conn)) *httptest.Server {
+	up := websocket.Upgrader{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		serve(ws)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 // fakeServer accepts one login and then plays frames the test supplies,
 // answering every other request with code 0.
 type fakeServer struct {
@@ -81,12 +97,7 @@ type fakeServer struct {
 
 func newFakeServer(t testing.TB) *fakeServer {
 	fs := &fakeServer{frames: make(chan [2][]byte, 16), acks: make(chan *protocol.Msg, 64)}
-	up := websocket.Upgrader{}
-	fs.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
+	fs.Server = wsServer(t, func(ws *websocket.Conn) {
 		fs.mu.Lock()
 		fs.conns = append(fs.conns, ws)
 		onLogin := fs.onLogin
@@ -155,8 +166,8 @@ func newFakeServer(t testing.TB) *fakeServer {
 			}
 			write(websocket.TextMessage, protocol.Encode(reply))
 		}
-	}))
-	t.Cleanup(func() {
+	})
+	t.Cleanup(func() { // before wsServer's srv.Close, which waits for the handlers
 		close(fs.frames)
 		fs.mu.Lock()
 		for _, c := range fs.conns {

@@ -61,12 +61,12 @@ type Dispatcher struct {
 	alive   bool          // a dispatch goroutine exists
 	parked  bool          // it waits on wake for something to do
 	wake    chan struct{} // capacity 1; sent to only when parked, which the sender clears
-	running bool          // a goroutine is running callbacks (the dispatch goroutine or a Poll caller)
 	runSrc  *source       // the source of the callback running now; nil if none or an event of no Mgr
 
-	// runner identifies the goroutine running callbacks (a token of
-	// selfToken's kind), 0 when none: InsideCallback compares the caller
-	// with it. Written under mu, read without it.
+	// runner identifies the goroutine running callbacks, the dispatch
+	// goroutine or a Poll caller (a token of selfToken's kind, never 0),
+	// 0 when none: InsideCallback compares the caller with it. Written
+	// under mu, read without it.
 	runner atomic.Uint64
 }
 
@@ -171,7 +171,7 @@ func (d *Dispatcher) loop() {
 	d.mu.Lock()
 	for !d.manual && (d.users > 0 || d.head < len(d.q)) {
 		switch {
-		case d.running: // a Poll caller runs callbacks: after it
+		case d.runner.Load() != 0: // a Poll caller runs callbacks: after it
 			d.changed.Wait()
 		case d.head == len(d.q):
 			d.parked = true
@@ -179,10 +179,8 @@ func (d *Dispatcher) loop() {
 			<-d.wake
 			d.mu.Lock()
 		default:
-			d.running = true
 			d.runner.Store(tok)
 			d.runOneLocked()
-			d.running = false
 			d.runner.Store(0)
 		}
 	}
@@ -239,17 +237,15 @@ func (d *Dispatcher) Poll(max int) int {
 	tok, release := pollToken()
 	defer release()
 	d.mu.Lock()
-	for d.running {
+	for d.runner.Load() != 0 {
 		d.changed.Wait()
 	}
 	if max <= 0 {
 		max = len(d.q) - d.head
 	}
-	d.running = true
 	d.runner.Store(tok)
 	n := 0
 	defer func() {
-		d.running = false
 		d.runner.Store(0)
 		d.changed.Broadcast()
 		d.kickLocked() // thread mode: the dispatch goroutine goes on
@@ -379,7 +375,8 @@ func pollToken() (uint64, func()) {
 }
 
 // goid returns the calling goroutine's ID, parsed from its stack header
-// ("goroutine 123 [..."): a stack trace, so not on any per-event path.
+// ("goroutine 123 [..."), never 0 (IDs start at 1): a stack trace, so not
+// on any per-event path.
 func goid() uint64 {
 	var buf [64]byte
 	n := runtime.Stack(buf[:], false)

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"github.com/gorilla/websocket"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"runtime"
 	"sync"
@@ -160,24 +158,22 @@ func TestCloseIsPromptMidLogin(t *testing.T) {
 	}
 
 	// A WebSocket server that accepts and never replies to the login.
-	up := websocket.Upgrader{}
-	mute := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
+	loginRead := make(chan struct{}, 1)
+	mute := wsServer(t, func(ws *websocket.Conn) {
 		for {
 			if _, _, err := ws.ReadMessage(); err != nil {
 				return
 			}
+			select {
+			case loginRead <- struct{}{}:
+			default:
+			}
 		}
-	}))
-	defer mute.Close()
+	})
 	m = New(Config{})
 	m.SetServerAddr(mute.Listener.Addr().String())
 	m.Login("acnt", "pswd", "nick", "me", "", "")
-	time.Sleep(200 * time.Millisecond) // the login request is sent
+	<-loginRead // the login request is sent
 	took = timeClose(m)
 	t.Logf("Close while waiting for the login reply: %v", took)
 	if took > closeBound {

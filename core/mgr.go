@@ -73,10 +73,9 @@ type Mgr struct {
 	maxIncoming int
 
 	mu sync.Mutex // guards everything below and every session's state
-	// junk and after are what mu's holders leave for after it: temp files
-	// to close and remove, log lines. unlock runs them; no file I/O or
-	// logging happens under mu.
-	junk   []*junk
+	// after is what mu's holders leave for after it: temp files to close
+	// and remove, log lines, in the order recorded. unlock runs them; no
+	// file I/O or logging happens under mu.
 	after  []func()
 	closed bool
 	addr   string
@@ -207,22 +206,20 @@ func (m *Mgr) trash(f *os.File, path string) *junk {
 		return nil
 	}
 	j := &junk{f: f, path: path}
-	m.junk = append(m.junk, j)
+	m.later(j.do)
 	return j
 }
 
-// later runs fn (a log line) once mu is released. mu must be held.
+// later runs fn (a file's close, a log line) once mu is released. mu must
+// be held.
 func (m *Mgr) later(fn func()) { m.after = append(m.after, fn) }
 
-// unlock releases mu, then closes and removes the files and writes the log
-// lines its holder left.
+// unlock releases mu, then runs what its holder left for later: closes and
+// removes the files, writes the log lines.
 func (m *Mgr) unlock() {
-	junk, after := m.junk, m.after
-	m.junk, m.after = nil, nil
+	after := m.after
+	m.after = nil
 	m.mu.Unlock()
-	for _, j := range junk {
-		j.do()
-	}
 	for _, fn := range after {
 		fn()
 	}

@@ -1,8 +1,6 @@
 package core
 
 import (
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -39,13 +37,7 @@ func (c *lineOffCB) state() (bool, []int) {
 func TestServerMessageOverReadLimitEndsSession(t *testing.T) {
 	var conns atomic.Int32
 	huge := `{"push":"userStatus","user":{"userID":"` + strings.Repeat("x", readLimitLoggedOut+1) + `"}}`
-	up := websocket.Upgrader{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
+	srv := wsServer(t, func(ws *websocket.Conn) {
 		conns.Add(1)
 		_, b, err := ws.ReadMessage()
 		if err != nil {
@@ -69,8 +61,7 @@ func TestServerMessageOverReadLimitEndsSession(t *testing.T) {
 				return
 			}
 		}
-	}))
-	defer srv.Close()
+	})
 	cb := &lineOffCB{}
 	m := New(Config{Callback: cb, TempDir: t.TempDir()})
 	defer m.Close()

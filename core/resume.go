@@ -194,15 +194,11 @@ func (s *session) resumeOn(ctx context.Context, ws *websocket.Conn) bool {
 // be held.
 func (s *session) relogin(ctx context.Context, c *conn) {
 	m := s.m
-	req := *s.loginReq
-	r, err := c.handshake(ctx, &req)
-	m.mu.Lock()
-	if s.ended {
-		m.unlock()
-		c.close()
+	r, code, ok := s.loginHandshake(ctx, c)
+	if !ok {
 		return
 	}
-	if err != nil || r.Code != 0 || r.UsrID == "" || !protocol.ValidID(r.UsrID) {
+	if code != 0 {
 		s.lost()
 		m.unlock()
 		c.close()

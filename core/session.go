@@ -105,22 +105,11 @@ func (s *session) run() {
 	s.c = c
 	m.unlock()
 	c.start(&m.wg)
-	req := *s.loginReq
-	r, err := c.handshake(s.ctx, &req)
-	m.mu.Lock()
-	if s.ended {
-		m.unlock()
-		c.close()
+	r, code, ok := s.loginHandshake(s.ctx, c)
+	if !ok {
 		return
 	}
-	if err != nil || r.Code != 0 || r.UsrID == "" || !protocol.ValidID(r.UsrID) {
-		code := protocol.ConnectionLost
-		if err == nil {
-			code = r.Code
-			if code == 0 {
-				code = protocol.ErrData
-			}
-		}
+	if code != 0 {
 		s.loginFailed(code)
 		m.unlock()
 		c.close()
@@ -134,6 +123,31 @@ func (s *session) run() {
 	m.unlock()
 	c.handshakeDone()
 	s.recheck(c)
+}
+
+// loginHandshake sends the session's login request on c and returns the
+// reply with mu held and code 0 when the server accepted it, or the code
+// of the refusal (ConnectionLost when c failed, ErrData for a reply without
+// a valid userID). ok is false when the session ended meanwhile: then c is
+// closed and mu is not held. mu must not be held.
+func (s *session) loginHandshake(ctx context.Context, c *conn) (r *protocol.Msg, code int, ok bool) {
+	req := *s.loginReq
+	r, err := c.handshake(ctx, &req)
+	s.m.mu.Lock()
+	if s.ended {
+		s.m.unlock()
+		c.close()
+		return nil, 0, false
+	}
+	switch {
+	case err != nil:
+		code = protocol.ConnectionLost
+	case r.Code != 0:
+		code = r.Code
+	case r.UsrID == "" || !protocol.ValidID(r.UsrID):
+		code = protocol.ErrData
+	}
+	return r, code, true
 }
 
 // newConn makes a connection whose frames and loss are this session's.

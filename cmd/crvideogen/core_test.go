@@ -26,8 +26,9 @@ import (
 // coreDir is core's source directory, seen from this package's directory.
 const coreDir = "../../core"
 
-// parseCore parses core's non-test Go files.
-func parseCore(t *testing.T) []*ast.File {
+// parseCore parses core's non-test Go files, each source text passed
+// through edit first when edit is not nil.
+func parseCore(t *testing.T, edit func(src []byte) []byte) []*ast.File {
 	t.Helper()
 	paths, err := filepath.Glob(filepath.Join(coreDir, "*.go"))
 	if err != nil {
@@ -39,7 +40,14 @@ func parseCore(t *testing.T) []*ast.File {
 		if strings.HasSuffix(p, "_test.go") {
 			continue
 		}
-		f, err := parser.ParseFile(fset, p, nil, parser.SkipObjectResolution)
+		src, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if edit != nil {
+			src = edit(src)
+		}
+		f, err := parser.ParseFile(fset, p, src, parser.SkipObjectResolution)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -178,7 +186,7 @@ func checkCore(files []*ast.File) []string {
 // TestCoreMatchesDescription: core's source agrees with the description,
 // parameter by parameter.
 func TestCoreMatchesDescription(t *testing.T) {
-	for _, e := range checkCore(parseCore(t)) {
+	for _, e := range checkCore(parseCore(t, nil)) {
 		t.Error(e)
 	}
 }
@@ -188,7 +196,7 @@ func TestCoreMatchesDescription(t *testing.T) {
 // of every Callback method — the mistake the compiler lets through — and
 // requires checkCore to report each one.
 func TestCoreCheckCatchesSwaps(t *testing.T) {
-	files := parseCore(t)
+	files := parseCore(t, nil)
 	if errs := checkCore(files); len(errs) > 0 {
 		t.Fatalf("core does not match before any swap: %v", errs)
 	}
@@ -248,29 +256,15 @@ func TestCoreCheckCatchesSwaps(t *testing.T) {
 // TestCoreCheckCatchesSwapInSource runs the check on a doctored copy of the
 // source text of Mgr.Login, its first two strings swapped.
 func TestCoreCheckCatchesSwapInSource(t *testing.T) {
-	paths, _ := filepath.Glob(filepath.Join(coreDir, "*.go"))
 	decl := regexp.MustCompile(`func \(m \*Mgr\) Login\((\w+), (\w+),`)
-	fset := token.NewFileSet()
-	var files []*ast.File
 	doctored := false
-	for _, p := range paths {
-		if strings.HasSuffix(p, "_test.go") {
-			continue
+	files := parseCore(t, func(src []byte) []byte {
+		if !decl.Match(src) {
+			return src
 		}
-		src, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if decl.Match(src) {
-			src = decl.ReplaceAll(src, []byte("func (m *Mgr) Login($2, $1,"))
-			doctored = true
-		}
-		f, err := parser.ParseFile(fset, p, src, parser.SkipObjectResolution)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, f)
-	}
+		doctored = true
+		return decl.ReplaceAll(src, []byte("func (m *Mgr) Login($2, $1,"))
+	})
 	if !doctored {
 		t.Fatal("no file declares Mgr.Login(a, b, ...)")
 	}
@@ -332,21 +326,7 @@ func TestCheckCatchesStaleGeneratedFiles(t *testing.T) {
 // the //export functions of capi, so a test that walks the list walks the
 // whole C API.
 func TestSurfaceListsEveryExport(t *testing.T) {
-	paths, err := filepath.Glob("../../capi/*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	re := regexp.MustCompile(`(?m)^//export (\w+)$`)
-	var exported []string
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range re.FindAllSubmatch(b, -1) {
-			exported = append(exported, string(m[1]))
-		}
-	}
+	exported := capiExports(t)
 	var listed []string
 	for _, f := range surfaceFuncs() {
 		if strings.HasPrefix(f.name, "crvideo_") {
@@ -355,7 +335,6 @@ func TestSurfaceListsEveryExport(t *testing.T) {
 			listed = append(listed, export(f.name))
 		}
 	}
-	sort.Strings(exported)
 	sort.Strings(listed)
 	if strings.Join(exported, " ") != strings.Join(listed, " ") {
 		t.Errorf("capi exports\n  %v\nzz_api_surface.h lists\n  %v", exported, listed)
