@@ -7,18 +7,14 @@ package main
 */
 import "C"
 
-import (
-	"sync/atomic"
-
-	"github.com/crvideomgr/crvideomgr/core"
-)
+import "sync/atomic"
 
 // The tests' fault injection, in the test build of the library only
 // (`-tags crvideo_faults`, the Makefile's build/faults/libcrvideomgr.so):
 // the environment variable CRVIDEOMGR_TEST_FAULT, read with C's getenv at
 // crvideo_init (the host may setenv after load), names a CloudroomVideoMgr
 // function whose export then panics on purpose, or "dispatch": a panic
-// after every callback (faultAdapter, zz_faults.go). The tests use it to
+// after every callback (afterCallback, called by cAdapter). The tests use it to
 // check that a panic inside the library becomes CRVIDEOSDK_INNER_ERR or a
 // log line, not a crash. nofaults.go is the shipped build's counterpart.
 var (
@@ -35,12 +31,10 @@ func fault(fn string) {
 	}
 }
 
-// afterCallbackFault panics if CRVIDEOMGR_TEST_FAULT is "dispatch"; every
-// faultAdapter method calls it once its C callback has returned.
-func afterCallbackFault() {
+// afterCallback panics if CRVIDEOMGR_TEST_FAULT is "dispatch"; every
+// cAdapter method calls it once its C callback has returned.
+func afterCallback() {
 	if f, _ := faultFunc.Load().(string); f == "dispatch" {
 		panic("CRVIDEOMGR_TEST_FAULT: injected fault after a callback")
 	}
 }
-
-var dispatchCallback core.Callback = faultAdapter{}

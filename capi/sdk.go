@@ -55,7 +55,7 @@ var (
 // the callbacks and the eventfd (pollfd.go) is signalled per event. The
 // dispatcher's InsideCallback is the library's one "inside a callback" test.
 var disp = core.NewDispatcher(core.DispatcherConfig{
-	Callback:     dispatchCallback, // cAdapter (the test build: faultAdapter)
+	Callback:     cAdapter{},
 	LockOSThread: true,
 	OnPending:    pollFdSignal,
 	OnPanic:      func(v any) { logPanic("callback dispatch", v) },

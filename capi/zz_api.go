@@ -273,239 +273,280 @@ func crvideomgr_cancelSend(taskID *C.char) {
 }
 
 // cAdapter implements core.Callback by calling the registered C callbacks
-// through the trampolines of zz_bridge.c. Runs on the dispatch thread.
+// through the trampolines of zz_bridge.c, each followed by afterCallback
+// (empty in the shipped build; the test build's "dispatch" fault, faults.go).
+// Runs on the dispatch thread.
 type cAdapter struct{}
 
 func (cAdapter) LoginSuccess(usrID string, cookie string) {
 	c := cStrings(usrID, cookie)
 	defer c.free()
 	C.crv_cb_loginSuccess(c[0], c[1])
+	afterCallback()
 }
 
 func (cAdapter) LoginFail(sdkErr int, cookie string) {
 	c := cStrings(cookie)
 	defer c.free()
 	C.crv_cb_loginFail(C.int(sdkErr), c[0])
+	afterCallback()
 }
 
 func (cAdapter) SetDNDStatusSuccess(cookie string) {
 	c := cStrings(cookie)
 	defer c.free()
 	C.crv_cb_setDNDStatusSuccess(c[0])
+	afterCallback()
 }
 
 func (cAdapter) SetDNDStatusFail(sdkErr int, cookie string) {
 	c := cStrings(cookie)
 	defer c.free()
 	C.crv_cb_setDNDStatusFail(C.int(sdkErr), c[0])
+	afterCallback()
 }
 
 func (cAdapter) GetUserStatusSuccess(usersStatus string, cookie string) {
 	c := cStrings(usersStatus, cookie)
 	defer c.free()
 	C.crv_cb_getUserStatusSuccess(c[0], c[1])
+	afterCallback()
 }
 
 func (cAdapter) GetUserStatusFail(sdkErr int, cookie string) {
 	c := cStrings(cookie)
 	defer c.free()
 	C.crv_cb_getUserStatusFail(C.int(sdkErr), c[0])
+	afterCallback()
 }
 
 func (cAdapter) StartUserStatusNotifyRslt(sdkErr int, cookie string) {
 	c := cStrings(cookie)
 	defer c.free()
 	C.crv_cb_startUserStatusNotifyRslt(C.int(sdkErr), c[0])
+	afterCallback()
 }
 
 func (cAdapter) StopUserStatusNotifyRslt(sdkErr int, cookie string) {
 	c := cStrings(cookie)
 	defer c.free()
 	C.crv_cb_stopUserStatusNotifyRslt(C.int(sdkErr), c[0])
+	afterCallback()
 }
 
 func (cAdapter) NotifyUserStatus(userStatus string, cookie string) {
 	c := cStrings(userStatus, cookie)
 	defer c.free()
 	C.crv_cb_notifyUserStatus(c[0], c[1])
+	afterCallback()
 }
 
 func (cAdapter) LineOff(sdkErr int) {
 	C.crv_cb_lineOff(C.int(sdkErr))
+	afterCallback()
 }
 
 func (cAdapter) CreateMeetingSuccess(meetObj string, cookie string) {
 	c := cStrings(meetObj, cookie)
 	defer c.free()
 	C.crv_cb_createMeetingSuccess(c[0], c[1])
+	afterCallback()
 }
 
 func (cAdapter) CreateMeetingFail(sdkErr int, cookie string) {
 	c := cStrings(cookie)
 	defer c.free()
 	C.crv_cb_createMeetingFail(C.int(sdkErr), c[0])
+	afterCallback()
 }
 
 func (cAdapter) DestroyMeetingRslt(sdkErr int, cookie string) {
 	c := cStrings(cookie)
 	defer c.free()
 	C.crv_cb_destroyMeetingRslt(C.int(sdkErr), c[0])
+	afterCallback()
 }
 
 func (cAdapter) GetMeetingsSuccess(jsonMeetings string, cookie string) {
 	c := cStrings(jsonMeetings, cookie)
 	defer c.free()
 	C.crv_cb_getMeetingsSuccess(c[0], c[1])
+	afterCallback()
 }
 
 func (cAdapter) GetMeetingsFail(sdkErr int, cookie string) {
 	c := cStrings(cookie)
 	defer c.free()
 	C.crv_cb_getMeetingsFail(C.int(sdkErr), c[0])
+	afterCallback()
 }
 
 func (cAdapter) CallSuccess(callID string, cookie string) {
 	c := cStrings(callID, cookie)
 	defer c.free()
 	C.crv_cb_callSuccess(c[0], c[1])
+	afterCallback()
 }
 
 func (cAdapter) CallFail(callID string, sdkErr int, cookie string) {
 	c := cStrings(callID, cookie)
 	defer c.free()
 	C.crv_cb_callFail(c[0], C.int(sdkErr), c[1])
+	afterCallback()
 }
 
 func (cAdapter) AcceptCallSuccess(callID string, cookie string) {
 	c := cStrings(callID, cookie)
 	defer c.free()
 	C.crv_cb_acceptCallSuccess(c[0], c[1])
+	afterCallback()
 }
 
 func (cAdapter) AcceptCallFail(callID string, sdkErr int, cookie string) {
 	c := cStrings(callID, cookie)
 	defer c.free()
 	C.crv_cb_acceptCallFail(c[0], C.int(sdkErr), c[1])
+	afterCallback()
 }
 
 func (cAdapter) RejectCallSuccess(callID string, cookie string) {
 	c := cStrings(callID, cookie)
 	defer c.free()
 	C.crv_cb_rejectCallSuccess(c[0], c[1])
+	afterCallback()
 }
 
 func (cAdapter) RejectCallFail(callID string, sdkErr int, cookie string) {
 	c := cStrings(callID, cookie)
 	defer c.free()
 	C.crv_cb_rejectCallFail(c[0], C.int(sdkErr), c[1])
+	afterCallback()
 }
 
 func (cAdapter) HungupCallSuccess(callID string, cookie string) {
 	c := cStrings(callID, cookie)
 	defer c.free()
 	C.crv_cb_hungupCallSuccess(c[0], c[1])
+	afterCallback()
 }
 
 func (cAdapter) HungupCallFail(callID string, sdkErr int, cookie string) {
 	c := cStrings(callID, cookie)
 	defer c.free()
 	C.crv_cb_hungupCallFail(c[0], C.int(sdkErr), c[1])
+	afterCallback()
 }
 
 func (cAdapter) NotifyCallIn(callID string, meetObj string, callerID string, usrExtDat string) {
 	c := cStrings(callID, meetObj, callerID, usrExtDat)
 	defer c.free()
 	C.crv_cb_notifyCallIn(c[0], c[1], c[2], c[3])
+	afterCallback()
 }
 
 func (cAdapter) NotifyCallAccepted(callID string, usrExtDat string, meetObj string) {
 	c := cStrings(callID, usrExtDat, meetObj)
 	defer c.free()
 	C.crv_cb_notifyCallAccepted(c[0], c[1], c[2])
+	afterCallback()
 }
 
 func (cAdapter) NotifyCallRejected(callID string, reason int, usrExtDat string) {
 	c := cStrings(callID, usrExtDat)
 	defer c.free()
 	C.crv_cb_notifyCallRejected(c[0], C.int(reason), c[1])
+	afterCallback()
 }
 
 func (cAdapter) NotifyCallHungup(callID string, usrExtDat string) {
 	c := cStrings(callID, usrExtDat)
 	defer c.free()
 	C.crv_cb_notifyCallHungup(c[0], c[1])
+	afterCallback()
 }
 
 func (cAdapter) CallMorePartyRslt(callID string, sdkErr int, cookie string) {
 	c := cStrings(callID, cookie)
 	defer c.free()
 	C.crv_cb_callMorePartyRslt(c[0], C.int(sdkErr), c[1])
+	afterCallback()
 }
 
 func (cAdapter) CancelCallMorePartyRslt(callID string, sdkErr int, cookie string) {
 	c := cStrings(callID, cookie)
 	defer c.free()
 	C.crv_cb_cancelCallMorePartyRslt(c[0], C.int(sdkErr), c[1])
+	afterCallback()
 }
 
 func (cAdapter) NotifyCallMorePartyStatus(callID string, status int) {
 	c := cStrings(callID)
 	defer c.free()
 	C.crv_cb_notifyCallMorePartyStatus(c[0], C.int(status))
+	afterCallback()
 }
 
 func (cAdapter) SendCmdRlst(taskID string, sdkErr int, cookie string) {
 	c := cStrings(taskID, cookie)
 	defer c.free()
 	C.crv_cb_sendCmdRlst(c[0], C.int(sdkErr), c[1])
+	afterCallback()
 }
 
 func (cAdapter) SendBufferRlst(taskID string, sdkErr int, cookie string) {
 	c := cStrings(taskID, cookie)
 	defer c.free()
 	C.crv_cb_sendBufferRlst(c[0], C.int(sdkErr), c[1])
+	afterCallback()
 }
 
 func (cAdapter) SendFileRlst(taskID string, fileName string, sdkErr int, cookie string) {
 	c := cStrings(taskID, fileName, cookie)
 	defer c.free()
 	C.crv_cb_sendFileRlst(c[0], c[1], C.int(sdkErr), c[2])
+	afterCallback()
 }
 
 func (cAdapter) SendProgress(taskID string, sendedLen int, totalLen int, cookie string) {
 	c := cStrings(taskID, cookie)
 	defer c.free()
 	C.crv_cb_sendProgress(c[0], C.int(sendedLen), C.int(totalLen), c[1])
+	afterCallback()
 }
 
 func (cAdapter) CancelSendRlst(taskID string, sdkErr int, cookie string) {
 	c := cStrings(taskID, cookie)
 	defer c.free()
 	C.crv_cb_cancelSendRlst(c[0], C.int(sdkErr), c[1])
+	afterCallback()
 }
 
 func (cAdapter) NotifyCmdData(sourceUserId string, data string) {
 	c := cStrings(sourceUserId, data)
 	defer c.free()
 	C.crv_cb_notifyCmdData(c[0], c[1])
+	afterCallback()
 }
 
 func (cAdapter) NotifyBufferData(sourceUserId string, data string) {
 	c := cStrings(sourceUserId, data)
 	defer c.free()
 	C.crv_cb_notifyBufferData(c[0], c[1])
+	afterCallback()
 }
 
 func (cAdapter) NotifyFileData(sourceUserId string, tmpFile string, orgFileName string) {
 	c := cStrings(sourceUserId, tmpFile, orgFileName)
 	defer c.free()
 	C.crv_cb_notifyFileData(c[0], c[1], c[2])
+	afterCallback()
 }
 
 func (cAdapter) NotifyCancelSend(sendId string) {
 	c := cStrings(sendId)
 	defer c.free()
 	C.crv_cb_notifyCancelSend(c[0])
+	afterCallback()
 }
 
 var _ core.Callback = cAdapter{}
