@@ -82,19 +82,10 @@ func TestAckAheadDoesNotEscape(t *testing.T) {
 	s := newTestServer(t, func(c *Config) { c.PingTimeout = time.Minute })
 	a := login(t, s, "ent1", "alice")
 	a.req(protocol.Msg{Op: protocol.OpStartStatusNotify})
-	ws, _, err := websocket.DefaultDialer.Dial("ws://"+s.Addr()+"/ws", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	m := loginMsg("ent1", "bob")
-	m.ID = 1
-	ws.WriteMessage(websocket.TextMessage, protocol.Encode(&m)) // never read again
-	online := func(m *protocol.Msg) bool { return m.User.UserID == "bob" && m.User.UserStatus == protocol.StatusIdle }
+	ws := loginNeverRead(t, s, a, "ent1", "bob")
 	offline := func(m *protocol.Msg) bool {
 		return m.User.UserID == "bob" && m.User.UserStatus == protocol.StatusOffline
 	}
-	a.expect(protocol.PushUserStatus, online)
 	ext := strings.Repeat("x", protocol.MaxExtBytes)
 	h0 := heapMiB()
 	cycles := 0

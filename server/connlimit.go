@@ -3,6 +3,8 @@ package server
 import (
 	"crypto/tls"
 	"net"
+	"net/http"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -78,31 +80,12 @@ func (l *limitListener) Accept() (net.Conn, error) {
 				msg = "too many connections from your address that have not logged in\n"
 			}
 			tc.SetWriteDeadline(time.Now().Add(time.Second))
-			tc.Write([]byte("HTTP/1.1 " + statusLine(status) + "\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: " +
-				itoa(len(msg)) + "\r\n\r\n" + msg))
+			tc.Write([]byte("HTTP/1.1 " + strconv.Itoa(status) + " " + http.StatusText(status) +
+				"\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: " +
+				strconv.Itoa(len(msg)) + "\r\n\r\n" + msg))
 		}
 		tc.Close()
 	}
-}
-
-func statusLine(code int) string {
-	if code == 429 {
-		return "429 Too Many Requests"
-	}
-	return "503 Service Unavailable"
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for ; n > 0; n /= 10 {
-		i--
-		b[i] = byte('0' + n%10)
-	}
-	return string(b[i:])
 }
 
 // admit counts a new connection from key: 0, or the HTTP status refusing it.

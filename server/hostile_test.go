@@ -112,15 +112,7 @@ func TestSlowConsumerCutOff(t *testing.T) {
 	s := newTestServer(t, func(c *Config) { c.PingTimeout = time.Minute })
 	a := login(t, s, "ent1", "alice")
 	a.req(protocol.Msg{Op: protocol.OpStartStatusNotify})
-	ws, _, err := websocket.DefaultDialer.Dial("ws://"+s.Addr()+"/ws", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	m := loginMsg("ent1", "bob")
-	m.ID = 1
-	ws.WriteMessage(websocket.TextMessage, protocol.Encode(&m)) // and never read (nor ack) again
-	a.expect(protocol.PushUserStatus, func(m *protocol.Msg) bool { return m.User.UserID == "bob" && m.User.UserStatus == protocol.StatusIdle })
+	loginNeverRead(t, s, a, "ent1", "bob")
 
 	payload := make([]byte, protocol.MaxCmdBytes)
 	for i := range 200 {
@@ -324,16 +316,7 @@ func TestSlowConsumerOverflowOnUnlockedReply(t *testing.T) {
 			t.Fatalf("createMeeting: %d", code)
 		}
 	}
-	ws, _, err := websocket.DefaultDialer.Dial("ws://"+s.Addr()+"/ws", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	m := loginMsg("ent1", "bob")
-	m.ID = 1
-	ws.WriteMessage(websocket.TextMessage, protocol.Encode(&m)) // and never read (nor ack) again
-	ws.WriteMessage(websocket.TextMessage, protocol.Encode(&protocol.Msg{ID: 2, Op: protocol.OpStartStatusNotify}))
-	a.expect(protocol.PushUserStatus, func(m *protocol.Msg) bool { return m.User.UserID == "bob" && m.User.UserStatus == protocol.StatusIdle })
+	ws := loginNeverRead(t, s, a, "ent1", "bob", protocol.Msg{ID: 2, Op: protocol.OpStartStatusNotify})
 
 	offline := func(m *protocol.Msg) bool {
 		return m.User.UserID == "bob" && m.User.UserStatus == protocol.StatusOffline
@@ -355,4 +338,26 @@ func TestSlowConsumerOverflowOnUnlockedReply(t *testing.T) {
 	if n := a.count(protocol.PushUserStatus, offline); n != 1 {
 		t.Fatalf("bob seen offline %d times, want once", n)
 	}
+}
+
+// loginNeverRead logs priv of ent in on a raw WebSocket that is never read
+// (nor acked) afterwards, sending the extra requests given, and waits until
+// a, a status subscriber, sees it online. The socket closes with the test.
+func loginNeverRead(t *testing.T, s *Server, a *tclient, ent, priv string, extra ...protocol.Msg) *websocket.Conn {
+	t.Helper()
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+s.Addr()+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	m := loginMsg(ent, priv)
+	m.ID = 1
+	ws.WriteMessage(websocket.TextMessage, protocol.Encode(&m))
+	for i := range extra {
+		ws.WriteMessage(websocket.TextMessage, protocol.Encode(&extra[i]))
+	}
+	a.expect(protocol.PushUserStatus, func(m *protocol.Msg) bool {
+		return m.User.UserID == priv && m.User.UserStatus == protocol.StatusIdle
+	})
+	return ws
 }

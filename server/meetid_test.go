@@ -222,4 +222,22 @@ func TestMeetingStoreUpgrade(t *testing.T) {
 	if len(recs) != old/2-1+3000 || recs[0].Subject != "new" || recs[len(recs)-1].ID != meetIDBase+3 {
 		t.Fatalf("after new meetings: %d, newest %q, oldest %d", len(recs), recs[0].Subject, recs[len(recs)-1].ID)
 	}
+	// An old sequence's permuted ID was never handed out: it is no second
+	// name of the old meeting (ent1 holds the odd sequences).
+	for seq := uint64(3); seq < 3+20; seq += 2 {
+		v := uint64(st.perm.encrypt(uint32(seq - 1)))
+		if st.legacy(v) {
+			continue
+		}
+		alias := meetIDBase + int(v)
+		if err := st.destroyMeeting("ent1", alias); !errors.Is(err, ErrMeetNotExist) {
+			t.Fatalf("destroy %d, the permuted ID of old sequence %d: %v, want ErrMeetNotExist", alias, seq, err)
+		}
+		if _, err := st.scanMeetings("ent1", alias, func(meetingRec) bool { return true }); !errors.Is(err, ErrMeetNotExist) {
+			t.Fatalf("scan after %d: %v, want ErrMeetNotExist", alias, err)
+		}
+	}
+	if recs2, _ := st.listMeetings("ent1"); len(recs2) != len(recs) {
+		t.Fatalf("%d meetings left, want %d", len(recs2), len(recs))
+	}
 }

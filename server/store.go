@@ -326,7 +326,9 @@ func (st *store) idOf(seq uint64) (int, bool) {
 }
 
 // seqOf returns the creation sequence of meeting ID id, false when id is
-// outside the ID range.
+// outside the ID range or was never handed out: the permuted value of a
+// sequence from before storeLayout (that sequence's meeting has its old ID;
+// this one must not be a second name for it).
 func (st *store) seqOf(id int) (uint64, bool) {
 	if id < meetIDBase || id >= meetIDBase+meetIDSpace {
 		return 0, false
@@ -335,7 +337,8 @@ func (st *store) seqOf(id int) (uint64, bool) {
 	if st.legacy(v) {
 		return v, true
 	}
-	return uint64(st.perm.decrypt(uint32(v))) + 1, true
+	seq := uint64(st.perm.decrypt(uint32(v))) + 1
+	return seq, seq > st.legacyMax
 }
 
 // createMeeting stores a new meeting of enterprise ent with the next ID,

@@ -208,20 +208,6 @@ func (a *attempt) settleAt(failed bool, now time.Time) (blockedNow bool) {
 	return false
 }
 
-// fail counts one failure of key at now and reports whether it made the key
-// blocked (acquire and settle in one, for tests and callers that check
-// nothing slow). Takes t.mu.
-func (t *throttle) fail(key string, now time.Time) bool {
-	if t.max <= 0 {
-		return false
-	}
-	t.mu.Lock()
-	e := t.entry(key, now)
-	e.inflight++
-	t.mu.Unlock()
-	return (&attempt{t: t, e: e}).settleAt(true, now)
-}
-
 // entry returns key's entry, creating it (and making room) if needed, as the
 // most recently used. mu must be held.
 func (t *throttle) entry(key string, now time.Time) *throttleEntry {

@@ -411,3 +411,17 @@ func TestThrottleAcquire(t *testing.T) {
 		t.Fatalf("%d keys held, want 1 (the blocked one)", th.size())
 	}
 }
+
+// fail counts one failure of key at now and reports whether it made the key
+// blocked (acquire and settle in one, for the tests of the window and
+// the LRU). Takes t.mu.
+func (t *throttle) fail(key string, now time.Time) bool {
+	if t.max <= 0 {
+		return false
+	}
+	t.mu.Lock()
+	e := t.entry(key, now)
+	e.inflight++
+	t.mu.Unlock()
+	return (&attempt{t: t, e: e}).settleAt(true, now)
+}

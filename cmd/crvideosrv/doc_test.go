@@ -120,11 +120,12 @@ func TestUsageBlocksListEveryFlag(t *testing.T) {
 	}
 }
 
-// docQuantity parses a quantity as the docs write it ("100 MiB", "30 s",
-// "1 min", "24 h", "100,000", "64") into the flag's unit: bytes or a plain
-// number, or a duration.
+// docQuantity matches a quantity as the docs write it ("100 MiB", "30 s",
+// "1 min", "24 h", "100,000", "64"), at the start of a string.
 var docQuantity = regexp.MustCompile(`^([0-9][0-9,]*(?:\.[0-9]+)?)(?: ?(KiB|MiB|GiB|ms|s|min|h)\b)?`)
 
+// quantity returns the number and the unit (empty: a plain number) of the
+// quantity s starts with; matchesDefault converts them to the flag's unit.
 func quantity(s string) (num float64, unit string, ok bool) {
 	m := docQuantity.FindStringSubmatch(s)
 	if m == nil {
