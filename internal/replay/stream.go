@@ -9,6 +9,7 @@ package replay
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/crvideomgr/crvideomgr/internal/outbox"
 )
@@ -44,7 +45,7 @@ type Stream struct {
 
 type lane struct {
 	sent    uint64         // frames numbered so far
-	written uint64         // highest frame number written to a connection (Wrote)
+	written atomic.Uint64  // highest frame number written to a connection (Wrote); not under mu
 	acked   uint64         // frames the peer confirmed
 	buf     []outbox.Frame // frames acked+1 .. sent
 	bytes   int
@@ -132,11 +133,15 @@ func (s *Stream) Wrote(f outbox.Frame) {
 	if f.Bulk {
 		li = LaneBulk
 	}
-	s.mu.Lock()
-	if l := &s.lanes[li]; f.Num > l.written {
-		l.written = f.Num
+	// Per frame written, so without the stream's lock (which every Send
+	// takes): a compare-and-swap keeps the highest number.
+	w := &s.lanes[li].written
+	for {
+		old := w.Load()
+		if f.Num <= old || w.CompareAndSwap(old, f.Num) {
+			return
+		}
 	}
-	s.mu.Unlock()
 }
 
 // Ack releases the frames the peer has received: ctrl control frames and
@@ -155,7 +160,7 @@ func (s *Stream) ackLocked(ctrl, bulk uint64) error {
 		return ErrBadAck
 	}
 	if s.ackWritten {
-		ctrl, bulk = min(ctrl, s.lanes[LaneCtrl].written), min(bulk, s.lanes[LaneBulk].written)
+		ctrl, bulk = min(ctrl, s.lanes[LaneCtrl].written.Load()), min(bulk, s.lanes[LaneBulk].written.Load())
 	}
 	s.lanes[LaneCtrl].ack(ctrl)
 	s.lanes[LaneBulk].ack(bulk)
