@@ -92,16 +92,23 @@ func blackHole(t *testing.T) string {
 
 // switchDial dials the given address until dead is set, then the black
 // hole instead, whatever address the engine asks for.
+// holeDials counts the connections made to the black hole (the engine is
+// then waiting for an upgrade reply that never comes).
 type switchDial struct {
-	hole string
-	dead atomic.Bool
+	hole      string
+	dead      atomic.Bool
+	holeDials atomic.Int32
 }
 
 func (d *switchDial) dial(ctx context.Context, network, addr string) (net.Conn, error) {
 	if d.dead.Load() {
 		addr = d.hole
 	}
-	return (&net.Dialer{}).DialContext(ctx, network, addr)
+	c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+	if err == nil && addr == d.hole {
+		d.holeDials.Add(1)
+	}
+	return c, err
 }
 
 // timeClose returns how long m.Close takes.
@@ -133,9 +140,8 @@ func TestCloseIsPromptWhileReconnecting(t *testing.T) {
 	d.dead.Store(true)
 	curConn(m).kill()
 	waitCond(t, "reconnecting", func() bool { return curConn(m) == nil })
-	// Let a dial to the black hole start (reconnectMinDelay is 50 ms); the
-	// Close must not wait for it either way.
-	time.Sleep(200 * time.Millisecond)
+	// Close while a reconnect waits on the black hole for its upgrade reply.
+	waitCond(t, "a dial to the black hole", func() bool { return d.holeDials.Load() > 0 })
 	took := timeClose(m)
 	t.Logf("Close while reconnecting to a dead address: %v", took)
 	if took > closeBound {
@@ -146,11 +152,12 @@ func TestCloseIsPromptWhileReconnecting(t *testing.T) {
 // Close is prompt mid-login: dialing a server that never answers, and
 // waiting for a login reply that never comes.
 func TestCloseIsPromptMidLogin(t *testing.T) {
-	hole := blackHole(t)
-	m := New(Config{})
-	m.SetServerAddr(hole)
+	d := &switchDial{hole: blackHole(t)}
+	d.dead.Store(true)
+	m := New(Config{NetDial: d.dial})
+	m.SetServerAddr(d.hole)
 	m.Login("acnt", "pswd", "nick", "me", "", "")
-	time.Sleep(100 * time.Millisecond) // the dial is under way
+	waitCond(t, "the dial under way", func() bool { return d.holeDials.Load() > 0 })
 	took := timeClose(m)
 	t.Logf("Close while dialing: %v", took)
 	if took > closeBound {
